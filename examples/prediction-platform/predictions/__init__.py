@@ -1,0 +1,1 @@
+"""Prediction services: the coordinator fans requests out, the worker computes predictions."""

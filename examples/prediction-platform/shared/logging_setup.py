@@ -1,0 +1,17 @@
+"""One JSON object a line, with the `severity` field Cloud Logging reads."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+
+class _Json(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps({"severity": record.levelname, "logger": record.name, "message": record.getMessage()})
+
+
+def setup(level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Json())
+    logging.basicConfig(level=level, handlers=[handler], force=True)

@@ -1,0 +1,1 @@
+"""Every day: the drift monitor and the daily validation report, alerting Slack."""

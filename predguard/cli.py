@@ -1,0 +1,49 @@
+"""`predguard <command>`: one subcommand per job, each a module with `main(argv) -> int`.
+
+Commands are imported lazily so that the commit-time hook loads only the standard library
+and dockerfile-parse, however many extras are installed.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Sequence
+
+from predguard import __version__
+from predguard.errors import EXIT_INPUT, run_cli
+
+# command -> (module with main(argv), one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check-dockerfiles": ("hooks.check_dockerfiles", "check that each Dockerfile copies and installs every module its service imports"),
+    "phase-status": ("processors.phase_status", "report a phase's completion on a date from the run markers"),
+    "drift": ("monitors.drift", "daily drift monitor: hit rates per model, alert Slack on a real drop"),
+    "demo": ("predguard.demo", "run the suite on the bundled example platform (no cloud account needed)"),
+}
+
+
+def _usage() -> str:
+    width = max(map(len, COMMANDS))
+    lines = [f"usage: predguard <command> [options]   (predguard {__version__})", "", "commands:"]
+    lines += [f"  {name:<{width}}  {help_}" for name, (_, help_) in COMMANDS.items()]
+    lines += ["", "Run 'predguard <command> --help' for a command's options."]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help"}:
+        print(_usage())
+        return 0 if args else EXIT_INPUT
+    if args[0] == "--version":
+        print(f"predguard {__version__}")
+        return 0
+    command, rest = args[0], args[1:]
+    if command not in COMMANDS:
+        print(f"predguard: error: unknown command {command!r}; one of: {', '.join(COMMANDS)}", file=sys.stderr)
+        return EXIT_INPUT
+    module = importlib.import_module(COMMANDS[command][0])
+    return run_cli(module.main, rest, prog=f"predguard {command}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""The one convention for bad input: a single line saying what and where, exit code 2."""
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_INPUT = 2
+
+
+class InputError(Exception):
+    """Bad usage, configuration or input. Rendered as one line, never a traceback.
+
+    `where` names the file (and line) or the option at fault, e.g. "pyproject.toml" or
+    "--as-of". The message says what is wrong and, where it helps, what is expected.
+    """
+
+    def __init__(self, message: str, where: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+def run_cli(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None, prog: str = "predguard") -> int:
+    """Call a command's `main`, turning InputError into `prog: error: ...` on stderr and exit 2."""
+    try:
+        return main(argv)
+    except InputError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130

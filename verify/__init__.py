@@ -1,0 +1,1 @@
+"""Start-up and deploy time: critical-import verification and post-deploy verification."""
