@@ -1,0 +1,48 @@
+"""The `predguard` dispatcher: usage, unknown commands and the exit-2 convention."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from predguard import cli
+from predguard.errors import InputError, run_cli
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "predguard.cli", *args], cwd=REPO, capture_output=True, text=True, timeout=60)
+
+
+def test_help_lists_every_command():
+    result = run("--help")
+    assert result.returncode == 0
+    for name in cli.COMMANDS:
+        assert name in result.stdout
+
+
+def test_no_command_is_a_usage_error():
+    assert run().returncode == 2
+
+
+def test_unknown_command_is_one_line_exit_2():
+    result = run("check-dockerfile")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "unknown command 'check-dockerfile'" in result.stderr
+
+
+def test_every_command_module_exposes_main():
+    import importlib
+
+    for name, (module, _) in cli.COMMANDS.items():
+        assert callable(importlib.import_module(module).main), name
+
+
+def test_run_cli_turns_input_error_into_exit_2(capsys):
+    def main(argv):
+        raise InputError("expected YYYY-MM-DD, got '2026-13-01'", where="--as-of")
+
+    assert run_cli(main, [], prog="predguard drift") == 2
+    assert capsys.readouterr().err == "predguard drift: error: --as-of: expected YYYY-MM-DD, got '2026-13-01'\n"
