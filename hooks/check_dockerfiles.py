@@ -1,0 +1,220 @@
+"""`predguard check-dockerfiles [FILES...] [--root DIR] [--format F] [--config FILE]`
+
+Checks that each Dockerfile's image contains every first-party module its service imports.
+Without FILES it checks every Dockerfile under --root; with FILES (as pre-commit passes the
+changed paths) only the Dockerfiles those files can affect (hooks.discovery.affects).
+
+Exit codes: 0 no error-severity finding (warnings alone do not fail), 1 at least one error,
+2 a usage/configuration/input error (one line on stderr per problem, never a traceback).
+A Dockerfile that cannot be modelled is reported with status "error" while the others are still
+checked, and the run exits 2.
+
+Data flow per Dockerfile: config + discovery -> (context, reason) via hooks.dockerfile.find_context
+-> Image via hooks.dockerfile.load_image -> CheckResult via hooks.python.check_image ->
+Dockerfile pragmas applied -> one Report -> hooks.reporters.<format>.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
+
+from hooks import discovery
+from hooks.config import Config, ServiceConfig, load_config
+from hooks.model import CopySource, Finding, Image
+from hooks.reporters import FORMATS, DockerfileReport, Report, get_renderer
+from predguard.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError, run_cli
+
+PROG = "predguard check-dockerfiles"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as InputError (one line, exit 2) instead of exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(message, where="arguments")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description=__doc__.split("\n\n")[1], allow_abbrev=False)
+    parser.add_argument("files", nargs="*", metavar="FILES", help="changed files: check only the Dockerfiles they can affect")
+    parser.add_argument("--root", default=".", help="repository root to search for Dockerfiles (default: .)")
+    parser.add_argument("--format", default="text", choices=FORMATS, help="output format (default: text)")
+    parser.add_argument("--config", help="TOML file with [tool.predguard] (default: <root>/pyproject.toml)")
+    return parser
+
+
+@dataclasses.dataclass(frozen=True)
+class _Outcome:
+    report: DockerfileReport
+    findings: tuple[Finding, ...] = ()
+    fix_after: dict[Finding, int] = dataclasses.field(default_factory=dict)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    root = Path(args.root)
+    if not root.is_dir():
+        raise InputError(f"not a directory: {args.root}", where="--root")
+    root = root.resolve()
+    config_path = Path(args.config) if args.config else root / "pyproject.toml"
+    if args.config is None and not config_path.is_file():
+        config_path = None  # type: ignore[assignment]
+    config = load_config(config_path)
+
+    dockerfiles = _dockerfiles(root, config)
+    contexts = {df: _context(df, root, config) for df in dockerfiles}
+    changed_count: int | None = None
+    if args.files:
+        changed = [_absolute(f) for f in args.files]
+        changed_count = len(changed)
+        config_changed = config.source is not None and config.source.resolve() in changed
+        dockerfiles = [
+            df for df in dockerfiles
+            if config_changed
+            or isinstance(contexts[df], InputError)  # a broken setup fails every commit until it is fixed
+            or any(discovery.affects(c, df, contexts[df][0]) for c in changed)  # type: ignore[index]
+        ]
+
+    outcomes = [_check(df, root, config, contexts[df]) for df in dockerfiles]
+    findings = tuple(sorted((f for o in outcomes for f in o.findings),
+                            key=lambda f: (f.dockerfile, f.file, f.line, f.column, f.code, f.module or "")))
+    report = Report(
+        findings=findings,
+        dockerfiles=tuple(o.report for o in outcomes),
+        fix_after={k: v for o in outcomes for k, v in o.fix_after.items()},
+        changed_files=changed_count,
+    )
+    color = args.format == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    sys.stdout.write(get_renderer(args.format)(report, color=color))
+    sys.stdout.flush()
+
+    failed = [o.report for o in outcomes if o.report.status == "error"]
+    for item in failed:
+        print(f"{PROG}: error: {item.error}", file=sys.stderr)
+    if failed:
+        return EXIT_INPUT
+    return EXIT_FINDINGS if report.errors else EXIT_OK
+
+
+def _dockerfiles(root: Path, config: Config) -> list[Path]:
+    found = discovery.find_dockerfiles(root, config.exclude)
+    # Configured services count even where the name does not look like a Dockerfile.
+    extra = [s.dockerfile for s in config.services if s.dockerfile not in found and discovery.is_within(s.dockerfile, root)]
+    return sorted({*found, *extra})
+
+
+def _absolute(name: str) -> Path:
+    path = Path(os.path.abspath(name))
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: compare it as written
+        return path
+
+
+def _context(dockerfile: Path, root: Path, config: Config) -> tuple[Path, str] | InputError:
+    """The build context of `dockerfile` and why it was chosen, or the InputError that says why
+    there is none."""
+    from hooks.dockerfile import find_context
+
+    service = config.service_for(dockerfile)
+    configured = (service.context if service else None) or config.context
+    if configured is not None and not configured.is_dir():
+        where = str(config.source) if config.source else _rel(dockerfile, root)
+        return InputError(f"build context of {_rel(dockerfile, root)} is not a directory: {configured}", where=where)
+    try:
+        context, reason = find_context(dockerfile, root, configured)
+    except InputError as exc:
+        return exc
+    if configured is not None and config.source is not None:
+        reason = f"configured in {config.source.name}"
+    return context.resolve(), reason
+
+
+def _check(dockerfile: Path, root: Path, config: Config, context: tuple[Path, str] | InputError) -> _Outcome:
+    from hooks.dockerfile import load_image
+    from hooks.python import check_image
+
+    service_config = config.service_for(dockerfile) or ServiceConfig(dockerfile=dockerfile)
+    service = service_config.name or (dockerfile.parent.name if dockerfile.parent != root else root.name)
+    if isinstance(context, InputError):
+        return _Outcome(DockerfileReport(path=_rel(dockerfile, root), service=service, context=None,
+                                         context_reason="unknown", status="error", error=str(context)))
+    context_dir, reason = context
+    base = DockerfileReport(path=_rel(dockerfile, root), service=service, context=_rel(context_dir, root), context_reason=reason)
+    try:
+        image = load_image(
+            dockerfile, context_dir, root=root,
+            build_args={**config.build_args, **service_config.build_args},
+            target=service_config.target,
+        )
+        result = check_image(image, root=root, service=service, entrypoints=service_config.entrypoints,
+                             first_party=config.first_party)
+    except InputError as exc:
+        return _Outcome(dataclasses.replace(base, status="error", error=str(exc)))
+
+    raw = [*image.problems, *result.findings]
+    kept = [dataclasses.replace(f, service=f.service or service) for f in raw if not _suppressed(f, image, base.path)]
+    kept = list(dict.fromkeys(kept))  # an engine may report the same problem twice
+    entry = result.entry
+    report = dataclasses.replace(
+        base,
+        entrypoints=(*entry.modules, *entry.scripts),
+        status="findings" if kept else "ok",
+        suppressed=len(raw) - len([f for f in raw if not _suppressed(f, image, base.path)]),
+    )
+    fix_after = {f: line for f in kept if (line := _fix_anchor(f, image.copies)) is not None}
+    return _Outcome(report, tuple(kept), fix_after)
+
+
+def _suppressed(finding: Finding, image: Image, dockerfile: str) -> bool:
+    """Dockerfile pragmas: key 0 (before the first FROM) silences the code for every finding of
+    this Dockerfile; a line key silences findings pointing at that Dockerfile line."""
+    def hit(codes: frozenset[str]) -> bool:
+        return "*" in codes or finding.code in codes
+
+    if hit(image.ignored_codes.get(0, frozenset())):
+        return True
+    return finding.file == dockerfile and hit(image.ignored_codes.get(finding.line, frozenset()))
+
+
+def _fix_anchor(finding: Finding, copies: Sequence[CopySource]) -> int | None:
+    """The final stage's COPY from the context that a `COPY src dest` fix belongs after: the one
+    whose source shares the longest path prefix with the fix's source (the last one on ties)."""
+    if not finding.fix or not finding.fix.upper().startswith(("COPY ", "ADD ")):
+        return None
+    words = [w for w in finding.fix.split()[1:] if not w.startswith("--")]
+    if len(words) < 2:
+        return None
+    wanted = PurePosixPath(words[0].lstrip("./")).parts
+    best: tuple[int, int] | None = None
+    for copy in copies:
+        if copy.from_stage is not None:
+            continue
+        shared = max((_common(wanted, PurePosixPath(s.lstrip("./")).parts) for s in copy.sources), default=0)
+        if best is None or shared >= best[0]:
+            best = (shared, copy.line)
+    return best[1] if best else None
+
+
+def _common(a: tuple[str, ...], b: tuple[str, ...]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix() or "."
+    except ValueError:
+        return path.as_posix()
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(main, prog=PROG))

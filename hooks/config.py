@@ -1,0 +1,148 @@
+"""`[tool.predguard]` for check-dockerfiles: read once, checked strictly, frozen.
+
+Schema (every key optional; paths are relative to the directory of the file that holds them)::
+
+    [tool.predguard]
+    context = "."                 # default build context for every Dockerfile
+    exclude = ["**/testdata/**"]  # globs (relative to --root) of Dockerfiles to skip
+    first-party = ["shared"]      # known first-party top-level names (else inferred from the repo)
+    build-args = { APP_HOME = "/srv" }   # --build-arg values for every Dockerfile
+
+    [[tool.predguard.services]]   # per-Dockerfile settings; any number
+    name = "coordinator"          # default: the Dockerfile's parent directory name
+    dockerfile = "predictions/coordinator/Dockerfile"   # required
+    context = "."                 # overrides the top-level context
+    entrypoints = ["predictions.coordinator.app"]      # overrides what CMD/ENTRYPOINT say
+    build-args = {}               # merged over the top-level build-args
+    target = "runtime"            # the stage that is built (default: the last one)
+
+An unknown key or a value of the wrong type is an InputError naming the key and the file.
+Other tools' keys under `[tool.predguard]` (e.g. `[tool.predguard.drift]`) are left alone:
+only the keys below and sub-tables are accepted at the top level.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from predguard.config import load_table
+from predguard.errors import InputError
+
+TOP_KEYS = frozenset({"context", "exclude", "first-party", "build-args", "services"})
+SERVICE_KEYS = frozenset({"name", "dockerfile", "context", "entrypoints", "build-args", "target"})
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    dockerfile: Path  # absolute, resolved
+    name: str | None = None
+    context: Path | None = None  # absolute
+    entrypoints: tuple[str, ...] | None = None
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    source: Path | None  # the file it came from (None: defaults)
+    context: Path | None = None  # absolute
+    exclude: tuple[str, ...] = ()
+    first_party: frozenset[str] | None = None
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    services: tuple[ServiceConfig, ...] = ()
+
+    def service_for(self, dockerfile: Path) -> ServiceConfig | None:
+        resolved = dockerfile.resolve()
+        return next((s for s in self.services if s.dockerfile == resolved), None)
+
+
+def load_config(path: Path | None) -> Config:
+    """The check-dockerfiles configuration in `path` (a pyproject.toml or any TOML file)."""
+    if path is None:
+        return Config(source=None)
+    table = load_table(path)
+    where = str(path)
+    base = path.resolve().parent
+    for key, value in table.items():
+        # Sub-tables belong to other commands ([tool.predguard.drift], ...); plain keys must be ours.
+        if key not in TOP_KEYS and not isinstance(value, dict):
+            raise InputError(f"unknown key 'tool.predguard.{key}' (known: {', '.join(sorted(TOP_KEYS))})", where=where)
+    services_raw = table.get("services", [])
+    if not isinstance(services_raw, list) or not all(isinstance(s, dict) for s in services_raw):
+        raise InputError("'tool.predguard.services' must be an array of tables ([[tool.predguard.services]])", where=where)
+    services = tuple(_service(raw, i, base, where) for i, raw in enumerate(services_raw))
+    seen: dict[Path, int] = {}
+    for i, service in enumerate(services):
+        if service.dockerfile in seen:
+            raise InputError(f"'tool.predguard.services[{i}].dockerfile' repeats services[{seen[service.dockerfile]}]", where=where)
+        seen[service.dockerfile] = i
+    first_party = _str_list(table, "first-party", "tool.predguard", where)
+    return Config(
+        source=path,
+        context=_path(table, "context", "tool.predguard", base, where),
+        exclude=_str_list(table, "exclude", "tool.predguard", where) or (),
+        first_party=frozenset(first_party) if first_party is not None else None,
+        build_args=_build_args(table, "tool.predguard", where),
+        services=services,
+    )
+
+
+def _service(raw: dict[str, Any], index: int, base: Path, where: str) -> ServiceConfig:
+    dotted = f"tool.predguard.services[{index}]"
+    unknown = sorted(set(raw) - SERVICE_KEYS)
+    if unknown:
+        raise InputError(f"unknown key '{dotted}.{unknown[0]}' (known: {', '.join(sorted(SERVICE_KEYS))})", where=where)
+    dockerfile = _path(raw, "dockerfile", dotted, base, where)
+    if dockerfile is None:
+        raise InputError(f"'{dotted}.dockerfile' is required", where=where)
+    if not dockerfile.is_file():
+        raise InputError(f"'{dotted}.dockerfile': no such file: {dockerfile}", where=where)
+    entrypoints = _str_list(raw, "entrypoints", dotted, where)
+    return ServiceConfig(
+        dockerfile=dockerfile,
+        name=_str(raw, "name", dotted, where),
+        context=_path(raw, "context", dotted, base, where),
+        entrypoints=tuple(entrypoints) if entrypoints is not None else None,
+        build_args=_build_args(raw, dotted, where),
+        target=_str(raw, "target", dotted, where),
+    )
+
+
+def _str(table: Mapping[str, Any], key: str, dotted: str, where: str) -> str | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise InputError(f"'{dotted}.{key}' must be a non-empty string, not {_describe(value)}", where=where)
+    return value
+
+
+def _path(table: Mapping[str, Any], key: str, dotted: str, base: Path, where: str) -> Path | None:
+    value = _str(table, key, dotted, where)
+    return (base / value).resolve() if value is not None else None
+
+
+def _str_list(table: Mapping[str, Any], key: str, dotted: str, where: str) -> tuple[str, ...] | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise InputError(f"'{dotted}.{key}' must be a list of non-empty strings, not {_describe(value)}", where=where)
+    return tuple(value)
+
+
+def _build_args(table: Mapping[str, Any], dotted: str, where: str) -> dict[str, str]:
+    value = table.get("build-args", {})
+    if not isinstance(value, dict):
+        raise InputError(f"'{dotted}.build-args' must be a table of strings, not {_describe(value)}", where=where)
+    for name, arg in value.items():
+        if not isinstance(arg, str):
+            raise InputError(f"'{dotted}.build-args.{name}' must be a string, not {_describe(arg)}", where=where)
+    return dict(value)
+
+
+def _describe(value: object) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "an array", dict: "a table"}
+    return names.get(type(value), type(value).__name__)

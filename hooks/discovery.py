@@ -1,0 +1,90 @@
+"""Which Dockerfiles to check: all of them under the root, or those that changed files can affect.
+
+A Dockerfile is `Dockerfile`, `Dockerfile.<anything>`, `<anything>.Dockerfile` or
+`<anything>.dockerfile` (but never `*.dockerignore`). Walking skips VCS, virtualenv and
+dependency directories and the configured `exclude` globs.
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "node_modules", "__pycache__",
+                       ".mypy_cache", ".pytest_cache", ".ruff_cache"})
+# Files that change what an image contains or how it runs, when they sit inside its build context.
+_CONTEXT_FILE = re.compile(r"(\.py|\.pyi|\.pth|requirements[^/]*\.(txt|in)|pyproject\.toml|setup\.cfg|setup\.py)$")
+
+
+def is_dockerfile(name: str) -> bool:
+    if name.endswith(".dockerignore"):
+        return False
+    return name == "Dockerfile" or name.startswith("Dockerfile.") or name.endswith((".Dockerfile", ".dockerfile"))
+
+
+@lru_cache(maxsize=256)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """A path glob as a regex: `**` spans directories (and `**/` may match none), `*`/`?` stay within one."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def matches_any(relative: str, globs: Iterable[str]) -> bool:
+    """True when the POSIX path `relative` (to the root) matches one of `globs`."""
+    return any(_glob_regex(g.strip("/").removeprefix("./")).match(relative) for g in globs)
+
+
+def find_dockerfiles(root: Path, exclude: Sequence[str] = ()) -> list[Path]:
+    """Every Dockerfile under `root` (absolute paths, sorted), minus excluded ones."""
+    root = root.resolve()
+    found: list[Path] = []
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        for name in files:
+            if is_dockerfile(name):
+                path = Path(directory, name)
+                if not matches_any(path.relative_to(root).as_posix(), exclude):
+                    found.append(path)
+    return sorted(found)
+
+
+def dockerignore_files(dockerfile: Path, context: Path) -> tuple[Path, Path]:
+    """The two .dockerignore files Docker may read for this Dockerfile: `<name>.dockerignore`
+    beside it (wins when present) and `.dockerignore` at the context root."""
+    return dockerfile.parent / f"{dockerfile.name}.dockerignore", context / ".dockerignore"
+
+
+def is_within(path: Path, directory: Path) -> bool:
+    return path == directory or directory in path.parents
+
+
+def affects(changed: Path, dockerfile: Path, context: Path, closure: Iterable[Path] = ()) -> bool:
+    """Can a change to `changed` (absolute; it may have been deleted) alter what this Dockerfile builds?
+
+    Yes for the Dockerfile itself and its .dockerignore files, any file in its import closure,
+    any Python/requirements/pyproject file inside its build context, and any *deleted* path inside
+    the context (a deleted file can break a COPY or an import whatever its kind).
+    """
+    if changed == dockerfile or changed in dockerignore_files(dockerfile, context) or changed in set(closure):
+        return True
+    if not is_within(changed, context):
+        return False
+    return not changed.exists() or bool(_CONTEXT_FILE.search(changed.name))

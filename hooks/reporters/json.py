@@ -1,0 +1,31 @@
+"""Machine output. The contract other tools read (keep it stable; bump `version` on any change):
+
+    {"version": 1,
+     "findings": [{"code", "severity", "dockerfile", "service", "module", "file", "line", "column",
+                   "chain", "message", "fix"}],
+     "dockerfiles": [{"path", "context", "entrypoints", "status"}]}
+
+Paths are POSIX and relative to --root; `status` is "ok" | "findings" | "error".
+"""
+from __future__ import annotations
+
+import json
+
+from hooks.reporters import Report
+
+VERSION = 1
+
+
+def document(report: Report) -> dict[str, object]:
+    return {
+        "version": VERSION,
+        "findings": [finding.to_json() for finding in report.findings],
+        "dockerfiles": [
+            {"path": d.path, "context": d.context, "entrypoints": list(d.entrypoints), "status": d.status}
+            for d in report.dockerfiles
+        ],
+    }
+
+
+def render(report: Report, *, color: bool = False) -> str:
+    return json.dumps(document(report), indent=2) + "\n"
