@@ -1,0 +1,15 @@
+"""The Dockerfile model: a Dockerfile and its build context -> `hooks.model.Image`.
+
+lexer         bytes -> instructions (directives, continuations, heredocs; tokenised by dockerfile-parse)
+variables     BuildKit's shell-word expansion ($X, ${X:-w}, ...)
+dockerignore  Docker's .dockerignore matcher (moby/patternmatcher semantics)
+imagefs       which context files a COPY/ADD source names, and where below dest they land
+build         stages, ARG/ENV/WORKDIR, COPY --from propagation -> Image
+context       which directory is the build context, and why
+"""
+from __future__ import annotations
+
+from hooks.dockerfile.build import load_image
+from hooks.dockerfile.context import find_context
+
+__all__ = ["find_context", "load_image"]

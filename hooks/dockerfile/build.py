@@ -1,0 +1,488 @@
+"""Dockerfile + build context -> `hooks.model.Image`: stages, ARG/ENV/WORKDIR, and the files each
+COPY/ADD puts where, propagated through `FROM <stage>` and `COPY --from=<stage>`."""
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hooks.dockerfile import dockerignore, imagefs, lexer
+from hooks.dockerfile.lexer import Instruction
+from hooks.dockerfile.variables import Env, expand, split_words
+from hooks.model import Command, CopySource, Finding, Image, ImageFile
+from predguard.errors import InputError
+
+_FLAG = re.compile(r"""\s*--([A-Za-z][\w-]*)(?:=("[^"]*"|'[^']*'|\S*))?(?=\s|$)""")
+_URL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://|git@)")
+_TAR = re.compile(r"\.(?:tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|tzst)$", re.IGNORECASE)
+_HEREDOC_WORD = re.compile(r"^\d*<<-?(.+)$")
+# Set by every python base image: using them is not a mistake we can see statically.
+BASE_IMAGE_VARIABLES = frozenset(
+    {"PATH", "HOME", "HOSTNAME", "LANG", "LC_ALL", "TERM", "PYTHON_VERSION", "PYTHON_SHA256", "GPG_KEY", "PYTHON_PIP_VERSION", "PYTHON_GET_PIP_URL"}
+)
+# BuildKit's automatic platform ARGs, defined in the global scope.
+PLATFORM_ARGS = frozenset(
+    {"TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT", "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT"}
+)
+
+
+@dataclass
+class Stage:
+    index: int
+    name: str | None
+    line: int
+    parent: Stage | None  # FROM <stage>
+    files: dict[str, ImageFile] = field(default_factory=dict)
+    dirs: set[str] = field(default_factory=lambda: {"/"})
+    opaque: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    args: dict[str, str | None] = field(default_factory=dict)
+    workdir: str | None = None
+    entrypoint: Command | None = None
+    cmd: Command | None = None
+    copies: list[CopySource] = field(default_factory=list)
+    runs: list[tuple[int, str]] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)
+    depends_on: set[int] = field(default_factory=set)
+
+    @property
+    def label(self) -> str:
+        return self.name or str(self.index)
+
+    def expansion_env(self) -> dict[str, str | None]:
+        merged: dict[str, str | None] = dict(self.args)
+        merged.update(self.env)  # ENV wins over ARG of the same name
+        return merged
+
+    def add_file(self, image_path: str, source: Path, line: int) -> None:
+        self.files[image_path] = ImageFile(image_path=image_path, source=source, line=line)
+        self.add_dir(posixpath.dirname(image_path))
+
+    def add_dir(self, path: str) -> None:
+        while path not in self.dirs:
+            self.dirs.add(path)
+            path = posixpath.dirname(path)
+
+    def add_opaque(self, path: str) -> None:
+        if path not in self.opaque:
+            self.opaque.append(path)
+
+
+@dataclass
+class Builder:
+    dockerfile: Path
+    context: Path
+    rel_dockerfile: str
+    escape: str
+    build_args: Mapping[str, str]
+    index: imagefs.ContextIndex
+    ignore_name: str
+    context_shown: str
+    stages: list[Stage] = field(default_factory=list)
+    global_args: dict[str, str | None] = field(default_factory=dict)
+    global_problems: list[Finding] = field(default_factory=list)
+
+    # -- findings -------------------------------------------------------------------------------
+
+    def finding(self, stage: Stage | None, code: str, severity: str, instr: Instruction, token: str | None, message: str, fix: str | None) -> None:
+        line, column = locate(instr, token)
+        found = Finding(code=code, severity=severity, dockerfile=self.rel_dockerfile, message=message, file=self.rel_dockerfile, line=line, column=column, fix=fix)
+        (stage.problems if stage else self.global_problems).append(found)
+
+    def expand(self, stage: Stage | None, instr: Instruction, word: str, env: Env, base_vars: bool) -> str:
+        result = expand(word, env, self.escape)
+        for name in result.undefined:
+            if name in PLATFORM_ARGS or (base_vars and name in BASE_IMAGE_VARIABLES):
+                continue
+            self.finding(
+                stage, "PG106", "warning", instr, "${" + name if "${" + name in "\n".join(instr.lines) else "$" + name,
+                f"variable '{name}' is used but no ARG or ENV defines it: it expands to an empty string",
+                f"declare it with 'ARG {name}=<default>' (build args only reach declared ARGs) or set 'ENV {name}=...'",
+            )
+        return result.text
+
+    # -- instructions ---------------------------------------------------------------------------
+
+    def run(self, instructions: tuple[Instruction, ...]) -> None:
+        for instr in instructions:
+            kw = instr.keyword
+            if kw == "FROM":
+                self.do_from(instr)
+            elif not self.stages:
+                if kw == "ARG":
+                    self.do_global_arg(instr)
+                continue  # anything else before FROM is a BuildKit error; nothing to model
+            elif kw == "ARG":
+                self.do_arg(self.stages[-1], instr)
+            elif kw == "ENV":
+                self.do_env(self.stages[-1], instr)
+            elif kw == "WORKDIR":
+                self.do_workdir(self.stages[-1], instr)
+            elif kw in ("COPY", "ADD"):
+                self.do_copy(self.stages[-1], instr)
+            elif kw == "RUN":
+                self.stages[-1].runs.append((instr.line, run_text(instr)))
+            elif kw in ("CMD", "ENTRYPOINT"):
+                command = parse_command(instr)
+                stage = self.stages[-1]
+                if kw == "CMD":
+                    stage.cmd = command
+                else:
+                    stage.entrypoint = command
+                    stage.cmd = None  # ENTRYPOINT resets an inherited CMD; a later CMD sets it again
+            # ONBUILD runs in child images only; the rest does not change which files land where.
+
+    def do_global_arg(self, instr: Instruction) -> None:
+        env = dict(self.global_args)
+        for name, default in parse_arg(instr.value, self.escape):
+            if name in self.build_args:
+                self.global_args[name] = self.build_args[name]
+            elif default is not None:
+                self.global_args[name] = self.expand(None, instr, default, env, base_vars=False)
+            else:
+                self.global_args[name] = None
+
+    def do_from(self, instr: Instruction) -> None:
+        flags, rest = parse_flags(instr.value)
+        words = rest.split()
+        if not words:
+            raise InputError("FROM without an image", where=f"{self.rel_dockerfile}:{instr.line}")
+        image = self.expand(None, instr, words[0], self.global_args, base_vars=False)
+        name = words[2].lower() if len(words) >= 3 and words[1].lower() == "as" else None
+        parent = self.stage_named(image)
+        stage = Stage(index=len(self.stages), name=name, line=instr.line, parent=parent)
+        if parent is not None:
+            stage.files = dict(parent.files)
+            stage.dirs = set(parent.dirs)
+            stage.opaque = list(parent.opaque)
+            stage.env = dict(parent.env)
+            stage.workdir = parent.workdir
+            stage.entrypoint, stage.cmd = parent.entrypoint, parent.cmd
+            stage.depends_on.add(parent.index)
+        self.stages.append(stage)
+
+    def stage_named(self, ref: str) -> Stage | None:
+        ref = ref.lower()
+        for stage in self.stages:
+            if stage.name == ref:
+                return stage
+        if ref.isdigit() and int(ref) < len(self.stages):
+            return self.stages[int(ref)]
+        return None
+
+    def do_arg(self, stage: Stage, instr: Instruction) -> None:
+        env = stage.expansion_env()
+        for name, default in parse_arg(instr.value, self.escape):
+            if name in self.build_args:
+                stage.args[name] = self.build_args[name]
+            elif default is not None:
+                stage.args[name] = self.expand(stage, instr, default, env, base_vars=True)
+            elif name in self.global_args:
+                stage.args[name] = self.global_args[name]  # `ARG X` re-declares the global default
+            else:
+                stage.args[name] = None
+
+    def do_env(self, stage: Stage, instr: Instruction) -> None:
+        env = stage.expansion_env()  # one substitution snapshot per instruction
+        for name, value in parse_env(instr.value, self.escape):
+            stage.env[name] = self.expand(stage, instr, value, env, base_vars=True)
+
+    def do_workdir(self, stage: Stage, instr: Instruction) -> None:
+        path = self.expand(stage, instr, instr.value.strip(), stage.expansion_env(), base_vars=True)
+        stage.workdir = image_abspath(stage.workdir, path)
+        stage.add_dir(stage.workdir)
+
+    def do_copy(self, stage: Stage, instr: Instruction) -> None:
+        flags, rest = parse_flags(instr.value)
+        env = stage.expansion_env()
+        values: dict[str, list[str]] = {}
+        for name, value in flags:
+            values.setdefault(name, []).append(self.expand(stage, instr, value, env, base_vars=True) if value is not None else "true")
+        exec_form = parse_json_array(rest)
+        raw_words = exec_form if exec_form is not None else rest.split()
+        if len(raw_words) < 2:
+            self.finding(stage, "PG105", "error", instr, None, f"{instr.keyword} needs at least one source and a destination", f"write '{instr.keyword} <src>... <dest>'")
+            return
+        heredocs = iter(instr.heredocs)
+        sources: list[tuple[str, str, str | None]] = []  # (raw token, expanded, heredoc name)
+        for raw in raw_words[:-1]:
+            m = _HEREDOC_WORD.match(raw) if exec_form is None else None
+            doc = next(heredocs, None) if m else None
+            if doc is not None:
+                sources.append((raw, raw, doc.name))
+            else:
+                sources.append((raw, self.expand(stage, instr, raw, env, base_vars=True), None))
+        dest_raw = self.expand(stage, instr, raw_words[-1], env, base_vars=True)
+        dest = image_abspath(stage.workdir, dest_raw)
+        parents = values.get("parents", ["false"])[-1].lower() != "false"
+        excludes = tuple(values.get("exclude", ()))
+        from_ref = values.get("from", [None])[-1]
+        wildcard = any(imagefs.has_wildcard(src) for _, src, _ in sources)
+        dest_is_dir = (
+            dest_raw.endswith("/") or dest_raw in (".", "..") or dest_raw.endswith("/.") or len(sources) > 1 or wildcard or parents or dest in stage.dirs
+        )
+        stage.copies.append(CopySource(line=instr.line, sources=tuple(src for _, src, _ in sources), dest=dest, from_stage=from_ref))
+
+        if from_ref is not None:
+            self.copy_from(stage, instr, from_ref, [src for _, src, _ in sources], dest, dest_is_dir, parents)
+            return
+        for raw, src, doc_name in sources:
+            if doc_name is not None:
+                target = posixpath.join(dest, doc_name) if dest_is_dir else dest
+                stage.files.pop(target, None)
+                stage.add_opaque(target)  # an inline file: present, but not from the context
+                continue
+            if instr.keyword == "ADD" and (_URL.match(src) or src.endswith(".git")):
+                stage.add_opaque(dest)  # a download or git checkout: present, but not from the context
+                stage.add_dir(dest if dest_is_dir else posixpath.dirname(dest))
+                continue
+            self.copy_context(stage, instr, raw, src, dest, dest_is_dir, parents, excludes)
+
+    def copy_context(self, stage: Stage, instr: Instruction, raw: str, src: str, dest: str, dest_is_dir: bool, parents: bool, excludes: tuple[str, ...]) -> None:
+        result = imagefs.resolve_source(self.index, src, parents=parents, excludes=excludes)
+        kw = instr.keyword
+        if result.status != "ok":
+            self.report_source(stage, instr, raw, src, result)
+            return
+        if kw == "ADD" and result.single_file and _TAR.search(src):
+            stage.add_opaque(dest if dest_is_dir or dest.endswith("/") else posixpath.dirname(dest))  # unpacked archive
+            stage.add_dir(dest)
+            return
+        stage.add_dir(dest if dest_is_dir or not result.single_file else posixpath.dirname(dest))
+        for match in result.matches:
+            target = dest if result.single_file and not dest_is_dir else posixpath.normpath(posixpath.join(dest, match.under))
+            stage.add_file(target, match.path, instr.line)
+
+    def report_source(self, stage: Stage, instr: Instruction, raw: str, src: str, result: imagefs.SourceResult) -> None:
+        kw = instr.keyword
+        context = self.context_label()
+        if result.status == "ignored" and result.ignored_by is not None:
+            pattern = result.ignored_by
+            message = f"{kw} source '{src}' is excluded from the build context by {self.ignore_name}:{pattern.line} ('{pattern.text}')"
+            fix = f"add '!{imagefs.clean_source(src)}' after line {pattern.line} of {self.ignore_name}, or narrow that pattern"
+            self.finding(stage, "PG105", "error", instr, raw, message, fix)
+        elif result.status == "empty-wildcard":
+            message = f"{kw} source '{src}' matches nothing in the build context {context} (BuildKit copies nothing and says nothing)"
+            self.finding(stage, "PG105", "warning", instr, raw, message, "correct the pattern or remove it")
+        elif result.status == "symlink-loop":
+            self.finding(stage, "PG105", "error", instr, raw, f"{kw} source '{src}' is a symlink loop in the build context {context}", "point the symlink at a real file or directory")
+        elif result.status == "outside":
+            self.finding(stage, "PG105", "error", instr, raw, f"{kw} source '{src}' is a symlink leading outside the build context {context}", "copy the target into the context, or build from a wider context")
+        elif result.status == "not-a-file":
+            self.finding(stage, "PG105", "error", instr, raw, f"{kw} source '{src}' is neither a file nor a directory", "copy a regular file or directory")
+        else:
+            message = f"{kw} source '{src}' does not exist in the build context {context}"
+            fix = "correct the path (COPY sources are relative to the build context, not to the Dockerfile) or configure the service's context in [tool.predguard]"
+            self.finding(stage, "PG105", "error", instr, raw, message, fix)
+
+    def context_label(self) -> str:
+        return f"'{self.context_shown}'"
+
+    def copy_from(self, stage: Stage, instr: Instruction, ref: str, sources: list[str], dest: str, dest_is_dir: bool, parents: bool) -> None:
+        source_stage = self.stage_named(ref)
+        if source_stage is None or source_stage is stage:
+            stage.add_opaque(dest)  # an external image or named context: we cannot see inside
+            stage.add_dir(dest if dest_is_dir else posixpath.dirname(dest))
+            return
+        stage.depends_on.add(source_stage.index)
+        for src in sources:
+            path = image_abspath("/", src)
+            found = False
+            for root, image_path in _stage_matches(source_stage, path):
+                found = True
+                original = source_stage.files[image_path]
+                if image_path == root and not dest_is_dir:
+                    target = dest
+                else:
+                    under = image_path.lstrip("/") if parents else (image_path[len(root) + 1 :] if image_path != root else posixpath.basename(image_path))
+                    target = posixpath.join(dest, under)
+                stage.add_file(target, original.source, instr.line)
+            for opaque in source_stage.opaque:
+                if opaque == path or opaque.startswith(path.rstrip("/") + "/"):
+                    stage.add_opaque(posixpath.normpath(posixpath.join(dest, opaque[len(path) :].lstrip("/"))))
+                    found = True
+                elif path.startswith(opaque.rstrip("/") + "/"):
+                    stage.add_opaque(dest)
+                    found = True
+            if not found:
+                stage.add_opaque(dest)  # made by a RUN (or the base image) of that stage
+            stage.add_dir(dest if dest_is_dir else posixpath.dirname(dest))
+
+
+def image_abspath(workdir: str | None, path: str) -> str:
+    """An image path resolved against WORKDIR (default "/"), normalised ("//x" is "/x" here)."""
+    joined = posixpath.normpath(posixpath.join(workdir or "/", path))
+    return "/" + joined.lstrip("/")
+
+
+def _stage_matches(stage: Stage, path: str) -> list[tuple[str, str]]:
+    """(matched root, file) pairs for an absolute source path (maybe a wildcard) in a stage."""
+    if not imagefs.has_wildcard(path):
+        if path in stage.files:
+            return [(path, path)]
+        prefix = path.rstrip("/") + "/"
+        return [(path.rstrip("/"), f) for f in stage.files if f.startswith(prefix)]
+    rx = dockerignore.compile_pattern(path.lstrip("/"))
+    out = []
+    for image_path in stage.files:
+        parts = image_path.lstrip("/").split("/")
+        for n in range(1, len(parts) + 1):
+            candidate = "/".join(parts[:n])
+            if rx.match(candidate):
+                out.append(("/" + candidate, image_path))
+                break
+    return out
+
+
+# -- argument parsing ---------------------------------------------------------------------------
+
+
+def parse_flags(value: str) -> tuple[list[tuple[str, str | None]], str]:
+    """Leading `--name[=value]` flags (BuildKit's extractBuilderFlags) and the rest of the line."""
+    flags: list[tuple[str, str | None]] = []
+    pos = 0
+    while True:
+        m = _FLAG.match(value, pos)
+        if not m:
+            break
+        raw = m.group(2)
+        if raw is not None and len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+            raw = raw[1:-1]
+        flags.append((m.group(1).lower(), raw))
+        pos = m.end()
+    rest = value[pos:].lstrip()
+    if rest.startswith("-- "):
+        rest = rest[3:].lstrip()
+    return flags, rest
+
+
+def parse_json_array(rest: str) -> list[str] | None:
+    """Exec form: a JSON array of strings. Anything else (invalid JSON too) is shell form."""
+    text = rest.strip()
+    if not text.startswith("["):
+        return None
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(parsed, list) and all(isinstance(item, str) for item in parsed):
+        return parsed
+    return None
+
+
+def parse_arg(value: str, escape: str) -> list[tuple[str, str | None]]:
+    out: list[tuple[str, str | None]] = []
+    for word in split_words(value, escape):
+        name, eq, default = word.partition("=")
+        out.append((name, default if eq else None))
+    return out
+
+
+def parse_env(value: str, escape: str) -> list[tuple[str, str]]:
+    words = split_words(value, escape)
+    if not words:
+        return []
+    if "=" not in words[0]:
+        # Legacy `ENV NAME value with spaces`.
+        name, _, rest = value.strip().partition(" ")
+        return [(name, rest.strip())]
+    return [(w.partition("=")[0], w.partition("=")[2]) for w in words if "=" in w]
+
+
+def parse_command(instr: Instruction) -> Command:
+    rest = instr.value
+    argv = parse_json_array(rest)
+    if argv is not None:
+        return Command(argv=tuple(argv), shell=False, raw=instr.value, line=instr.line)
+    try:
+        words = shlex.split(rest, posix=True)
+    except ValueError:
+        words = rest.split()
+    return Command(argv=tuple(words), shell=True, raw=instr.value, line=instr.line)
+
+
+def run_text(instr: Instruction) -> str:
+    argv = parse_json_array(parse_flags(instr.value)[1])
+    text = " ".join(argv) if argv is not None else instr.value
+    for doc in instr.heredocs:
+        text += "\n" + doc.body + doc.name
+    return text
+
+
+def locate(instr: Instruction, token: str | None) -> tuple[int, int]:
+    """Line and 1-based column of a token in the instruction's own lines (the keyword when absent)."""
+    if token:
+        for offset, text in enumerate(instr.lines):
+            start = len(instr.keyword) + text.upper().find(instr.keyword) if offset == 0 else 0
+            pos = text.find(token, max(start, 0))
+            if pos >= 0:
+                return instr.line + offset, pos + 1
+    first = instr.lines[0] if instr.lines else ""
+    return instr.line, len(first) - len(first.lstrip()) + 1
+
+
+# -- entry point --------------------------------------------------------------------------------
+
+
+def relative_to_root(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def load_image(dockerfile: Path, context: Path, *, root: Path, build_args: Mapping[str, str] | None = None, target: str | None = None) -> Image:
+    rel = relative_to_root(dockerfile, root)
+    text = lexer.read_dockerfile(dockerfile, rel)
+    lexed = lexer.lex(text, rel)
+    if not any(i.keyword == "FROM" for i in lexed.instructions):
+        raise InputError("no FROM instruction: empty or not a Dockerfile", where=rel)
+    if not context.is_dir():
+        raise InputError(f"build context '{relative_to_root(context, root)}' is not a directory", where=rel)
+    ignore = dockerignore.load(dockerfile, context)
+    ignore_name = relative_to_root(ignore.path, root) if ignore.path else ".dockerignore"
+    builder = Builder(
+        dockerfile=dockerfile, context=context, rel_dockerfile=rel, escape=lexed.escape, build_args=dict(build_args or {}),
+        index=imagefs.ContextIndex(context.resolve(), ignore), ignore_name=ignore_name, context_shown=relative_to_root(context, root) or ".",
+    )
+    builder.run(lexed.instructions)
+    final = _final_stage(builder.stages, target, rel)
+    closure = _closure(builder.stages, final)
+    problems = list(builder.global_problems)
+    runs: list[tuple[int, str]] = []
+    for stage in builder.stages:
+        if stage.index in closure:
+            problems.extend(stage.problems)
+            runs.extend(stage.runs)
+    problems.sort(key=lambda f: (f.line, f.column, f.code))
+    return Image(
+        dockerfile=dockerfile, context=context, stage=final.label, files=dict(sorted(final.files.items())), workdir=final.workdir,
+        env=dict(final.env), entrypoint=final.entrypoint, cmd=final.cmd, copies=tuple(final.copies), opaque_dirs=tuple(final.opaque),
+        runs=tuple(sorted(set(runs))), problems=tuple(problems), ignored_codes=dict(lexed.ignored_codes),
+    )
+
+
+def _final_stage(stages: list[Stage], target: str | None, where: str) -> Stage:
+    if target is None:
+        return stages[-1]
+    for stage in stages:
+        if stage.name == target.lower():
+            return stage
+    names = ", ".join(s.name for s in stages if s.name) or "none are named"
+    raise InputError(f"target stage '{target}' not found (stages: {names})", where=where)
+
+
+def _closure(stages: list[Stage], final: Stage) -> set[int]:
+    seen: set[int] = set()
+    todo = [final.index]
+    while todo:
+        index = todo.pop()
+        if index in seen:
+            continue
+        seen.add(index)
+        todo.extend(stages[index].depends_on)
+    return seen

@@ -1,0 +1,260 @@
+"""Which build-context files a COPY/ADD source names, as BuildKit resolves them.
+
+Sources are relative to the context root (a leading `/` and `../` cannot leave it); a directory
+source copies its contents; wildcards follow Go's filepath.Match per path component (`*` never
+crosses `/`; `**` only with --parents); the top source follows symlinks, symlinks inside copied
+directories are copied as links (their targets are not read, so a loop cannot hang us);
+.dockerignore'd paths are not in the context at all. Directories are listed lazily and at most once
+per Dockerfile, so `COPY shared/ ...` never walks the rest of the repository.
+"""
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from hooks.dockerfile.dockerignore import DockerIgnore, IgnorePattern, compile_pattern
+
+SKIPPED_DIRS = frozenset({".git"})
+_WILDCARD = re.compile(r"(?<!\\)[*?\[]")
+
+
+def has_wildcard(source: str) -> bool:
+    return _WILDCARD.search(source) is not None
+
+
+def clean_source(source: str) -> str:
+    """Context-relative POSIX path: `/x`, `../x` and `./x` all mean `x`; "" is the root."""
+    cleaned = posixpath.normpath("/" + source).lstrip("/")
+    return "" if cleaned == "." else cleaned
+
+
+@dataclass(frozen=True)
+class Match:
+    rel: str  # context-relative path of the file
+    path: Path  # real path on disk
+    under: str  # the part of `rel` below the matched source root (where it lands below dest)
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    matches: tuple[Match, ...]
+    status: str  # "ok" | "missing" | "ignored" | "empty-wildcard" | "symlink-loop" | "outside" | "not-a-file"
+    ignored_by: IgnorePattern | None = None
+    single_file: bool = False  # a literal source naming one file: `COPY f /dest` may name the file itself
+
+
+class ContextIndex:
+    """The build context, listed lazily: each directory is read once."""
+
+    def __init__(self, root: Path, ignore: DockerIgnore) -> None:
+        self.root = root
+        self.ignore = ignore
+        self._listings: dict[str, list[tuple[str, int]]] = {}  # rel dir -> [(name, st_mode of lstat)]
+        self.dirs_listed = 0
+
+    def listdir(self, rel_dir: str) -> list[tuple[str, int]]:
+        cached = self._listings.get(rel_dir)
+        if cached is not None:
+            return cached
+        entries: list[tuple[str, int]] = []
+        try:
+            with os.scandir(self.root / rel_dir if rel_dir else self.root) as it:
+                for entry in it:
+                    try:
+                        entries.append((entry.name, entry.stat(follow_symlinks=False).st_mode))
+                    except OSError:
+                        continue
+        except OSError:
+            pass
+        entries.sort()
+        self.dirs_listed += 1
+        self._listings[rel_dir] = entries
+        return entries
+
+    def lstat_mode(self, rel: str) -> int | None:
+        if not rel:
+            return stat.S_IFDIR
+        parent, _, name = rel.rpartition("/")
+        for entry_name, mode in self.listdir(parent):
+            if entry_name == name:
+                return mode
+        return None
+
+    def visible(self, rel: str) -> bool:
+        return not rel or not self.ignore.excluded(rel)
+
+    def files_under(self, rel_dir: str) -> Iterator[tuple[str, Path]]:
+        """Every regular file (or link to one) below a directory that the context really holds."""
+        prune = not self.ignore.has_exclusions
+        for name, mode in self.listdir(rel_dir):
+            rel = f"{rel_dir}/{name}" if rel_dir else name
+            excluded = self.ignore.excluded(rel)
+            if stat.S_ISDIR(mode):
+                if name in SKIPPED_DIRS or (excluded and prune):
+                    continue
+                yield from self.files_under(rel)
+            elif excluded:
+                continue
+            elif stat.S_ISREG(mode):
+                yield rel, self.root / rel
+            elif stat.S_ISLNK(mode):
+                # Copied as a link; count it as a file when it points at one (never follow directories).
+                try:
+                    if stat.S_ISREG(os.stat(self.root / rel).st_mode):
+                        yield rel, self.root / rel
+                except OSError:
+                    continue
+
+    def resolve_top(self, rel: str) -> tuple[str, str | None]:
+        """Follow symlinks of a top source (BuildKit: FollowSymlinks) -> (kind, resolved rel)."""
+        mode = self.lstat_mode(rel)
+        if mode is None:
+            return "missing", None
+        if not stat.S_ISLNK(mode):
+            return ("dir" if stat.S_ISDIR(mode) else "file" if stat.S_ISREG(mode) else "other"), rel
+        path = self.root / rel
+        try:
+            target = path.resolve(strict=True)
+            st = target.stat()
+        except RuntimeError:
+            return "symlink-loop", None
+        except OSError as exc:
+            return ("symlink-loop" if exc.errno == 40 else "missing"), None
+        try:
+            resolved = target.relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return "outside", None
+        resolved = "" if resolved == "." else resolved
+        return ("dir" if stat.S_ISDIR(st.st_mode) else "file" if stat.S_ISREG(st.st_mode) else "other"), resolved
+
+
+def resolve_source(index: ContextIndex, source: str, *, parents: bool = False, excludes: tuple[str, ...] = ()) -> SourceResult:
+    """The context files one COPY source brings in, each with the path it lands at below dest."""
+    rel = clean_source(source)
+    marker = ""
+    if parents and "/./" in "/" + source:
+        # `--parents`: "./" marks where the preserved parent directories start.
+        before = ("/" + source).split("/./", 1)[0]
+        marker = clean_source(before)
+    exclude_rx = [compile_pattern(posixpath.normpath(p).lstrip("/")) for p in excludes]
+
+    if not has_wildcard(rel):
+        if rel and not index.visible(rel):
+            return SourceResult((), "ignored", index.ignore.matching_line(rel))
+        kind, resolved = index.resolve_top(rel)
+        if kind in ("missing", "symlink-loop", "outside") or resolved is None:
+            return SourceResult((), kind)
+        if kind == "other":
+            return SourceResult((), "not-a-file")
+        roots = [(rel, resolved, kind)]
+    else:
+        roots = [(r, r, k) for r, k in _glob(index, rel, recursive=parents)]
+        if not roots:
+            return SourceResult((), "empty-wildcard")
+
+    matches: list[Match] = []
+    for shown, real, kind in roots:
+        if kind == "symlink":
+            kind, resolved = index.resolve_top(real)
+            if resolved is None:
+                continue
+            real = resolved
+        keep = _kept_parents(shown, marker) if parents else ""
+        if kind == "dir":
+            for file_rel, path in index.files_under(real):
+                inner = file_rel[len(real) + 1 :] if real else file_rel
+                if _excluded(exclude_rx, inner):
+                    continue
+                matches.append(Match(rel=file_rel, path=path, under=posixpath.join(keep, inner) if keep else inner))
+        elif kind == "file":
+            name = shown.rsplit("/", 1)[-1]
+            if _excluded(exclude_rx, name) or (parents and _excluded(exclude_rx, shown)):
+                continue
+            matches.append(Match(rel=real, path=index.root / real, under=posixpath.join(keep, name) if keep else name))
+    single = not has_wildcard(rel) and roots[0][2] == "file"
+    return SourceResult(tuple(matches), "ok", single_file=single)
+
+
+def _kept_parents(shown: str, marker: str) -> str:
+    parent = posixpath.dirname(shown) if shown else ""
+    if marker and (parent == marker or parent.startswith(marker + "/")):
+        parent = parent[len(marker) :].lstrip("/")
+    return parent if parent not in ("", ".") else ""
+
+
+def _excluded(patterns: list[re.Pattern[str]], rel: str) -> bool:
+    parts = rel.split("/")
+    for rx in patterns:
+        for n in range(1, len(parts) + 1):
+            if rx.match("/".join(parts[:n])):
+                return True
+    return False
+
+
+def _glob(index: ContextIndex, pattern: str, *, recursive: bool) -> list[tuple[str, str]]:
+    """(rel, kind) of context entries matching a wildcard source; kind is dir|file|symlink."""
+    parts = pattern.split("/")
+    if recursive and "**" in pattern:
+        # --parents allows `**`: match the whole path below the fixed prefix.
+        fixed: list[str] = []
+        for part in parts:
+            if has_wildcard(part):
+                break
+            fixed.append(part)
+        base = "/".join(fixed)
+        rx = compile_pattern(pattern)
+        found = []
+        for rel, kind in _walk_entries(index, base):
+            if rx.match(rel):
+                found.append((rel, kind))
+        # A matched directory brings its contents: drop entries already inside a matched dir.
+        dirs = [r for r, k in found if k == "dir"]
+        return [(r, k) for r, k in found if not any(r.startswith(d + "/") for d in dirs)]
+    current = [("", "dir")]
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        nxt: list[tuple[str, str]] = []
+        part_rx = compile_pattern(part) if has_wildcard(part) else None
+        for base, kind in current:
+            if kind != "dir":
+                continue
+            for name, mode in index.listdir(base):
+                if part_rx is None and name != _unescape(part):
+                    continue
+                if part_rx is not None and not part_rx.match(name):
+                    continue
+                rel = f"{base}/{name}" if base else name
+                if not index.visible(rel) or name in SKIPPED_DIRS:
+                    continue
+                entry_kind = "dir" if stat.S_ISDIR(mode) else "file" if stat.S_ISREG(mode) else "symlink" if stat.S_ISLNK(mode) else "other"
+                if entry_kind == "symlink" and not last:
+                    kind2, resolved = index.resolve_top(rel)
+                    if kind2 != "dir":
+                        continue
+                    entry_kind = "dir"
+                nxt.append((rel, entry_kind))
+        current = nxt
+    return [(r, k) for r, k in current if k != "other"]
+
+
+def _walk_entries(index: ContextIndex, base: str) -> Iterator[tuple[str, str]]:
+    for name, mode in index.listdir(base):
+        rel = f"{base}/{name}" if base else name
+        if name in SKIPPED_DIRS or not index.visible(rel):
+            continue
+        if stat.S_ISDIR(mode):
+            yield rel, "dir"
+            yield from _walk_entries(index, rel)
+        elif stat.S_ISREG(mode):
+            yield rel, "file"
+        elif stat.S_ISLNK(mode):
+            yield rel, "symlink"
+
+
+def _unescape(part: str) -> str:
+    return re.sub(r"\\(.)", r"\1", part)

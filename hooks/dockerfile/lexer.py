@@ -1,0 +1,251 @@
+"""Dockerfile text -> instructions, with BuildKit's parsing rules.
+
+The work is split with dockerfile-parse: this module reads the bytes (UTF-8, NUL, BOM), reads the
+parser directives, and makes one pass over the physical lines to find what dockerfile-parse gets
+wrong -- heredoc bodies (which it would read as instructions) and empty continuation lines (where
+it would end the instruction). It blanks the first and turns the second into comment lines, keeping
+every line number, and hands that text to dockerfile-parse, whose `structure` then gives the
+instructions: keyword, start/end line, and the value with continuations joined and comment lines
+dropped. Heredoc bodies and `# predguard: ignore[...]` pragmas are attached from this pass.
+"""
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockerfile_parse import DockerfileParser
+
+from predguard.errors import InputError
+
+DIRECTIVES = frozenset({"syntax", "escape", "check"})
+HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
+_DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$")
+_PRAGMA = re.compile(r"#\s*predguard:\s*ignore\[([A-Za-z0-9*,\s]+)\]")
+# A heredoc word, as BuildKit's parser sees it: optional fd digits, <<, optional -, then the name.
+_HEREDOC_WORD = re.compile(r"^\d*<<(-?)(.+)$")
+
+
+@dataclass(frozen=True)
+class Heredoc:
+    name: str
+    body: str  # lines joined with "\n", ending with "\n" (BuildKit keeps the final newline)
+    expand: bool  # False when the name was quoted: no variable expansion in the body
+    chomp: bool  # <<- : leading tabs stripped
+
+
+@dataclass(frozen=True)
+class Instruction:
+    keyword: str  # upper-case
+    value: str  # everything after the keyword, continuations joined, comment lines dropped
+    line: int  # 1-based first line
+    end_line: int  # 1-based last line (the heredoc terminator when there is one)
+    lines: tuple[str, ...]  # the physical lines of the instruction itself (for columns)
+    heredocs: tuple[Heredoc, ...] = ()
+
+
+@dataclass(frozen=True)
+class Lexed:
+    escape: str
+    directives: dict[str, str]
+    instructions: tuple[Instruction, ...]
+    ignored_codes: dict[int, frozenset[str]]
+
+
+def read_dockerfile(path: Path, where: str) -> str:
+    """Read a Dockerfile as text, turning every way it can be unreadable into one InputError."""
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise InputError("is a directory, not a Dockerfile", where=where) from None
+    except OSError as exc:
+        raise InputError(f"cannot read Dockerfile: {exc.strerror or exc}", where=where) from None
+    nul = data.find(b"\0")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise InputError("NUL byte in Dockerfile (binary file?)", where=f"{where}:{line}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(f"Dockerfile is not valid UTF-8 (byte 0x{data[exc.start]:02x})", where=f"{where}:{line}") from None
+    return text.removeprefix("\ufeff")
+
+
+def lex(text: str, where: str) -> Lexed:
+    lines = [line.rstrip("\r") for line in text.removeprefix("\ufeff").split("\n")]
+    if lines and lines[-1] == "":
+        lines.pop()
+    escape, directives, first = _read_directives(lines, where)
+    sanitized = list(lines)
+    # dockerfile-parse stops reading directives at `# check=` and would mistake directives after a
+    # comment for real ones: hand it only the escape directive, on the first line.
+    for i in range(first):
+        sanitized[i] = "#"
+    if "escape" in directives:
+        sanitized[0] = f"# escape={escape}"  # first, so dockerfile-parse still sees it as a directive
+    continues = re.compile(re.escape(escape) + r"[ \t]*$")
+
+    heredocs_at: dict[int, tuple[tuple[Heredoc, ...], int]] = {}  # start index -> (heredocs, end index)
+    pragmas: dict[int, frozenset[str]] = {}
+    pending: set[str] = set()
+    seen_from = False
+    start: int | None = None
+    parts: list[str] = []
+    i = first
+    while i < len(lines):
+        line = lines[i]
+        stripped = line.strip()
+        if start is None:
+            if not stripped:
+                i += 1
+                continue
+            if stripped.startswith("#"):
+                m = _PRAGMA.search(stripped)
+                if m:
+                    codes = {c.strip().upper() for c in m.group(1).split(",") if c.strip()}
+                    if not seen_from:
+                        pragmas[0] = pragmas.get(0, frozenset()) | codes
+                    else:
+                        pending |= codes
+                i += 1
+                continue
+            start, parts = i, []
+        elif not stripped:
+            sanitized[i] = "#"  # empty continuation line: Docker keeps going, dockerfile-parse would stop
+            i += 1
+            continue
+        elif stripped.startswith("#"):
+            i += 1  # comment inside a continuation: dropped by both
+            continue
+        if continues.search(line):
+            parts.append(continues.sub("", line))
+            i += 1
+            if i < len(lines):
+                continue
+        else:
+            parts.append(line)
+        keyword = parts[0].split(None, 1)[0].upper()
+        if keyword == "FROM":
+            seen_from = True
+        if pending:
+            pragmas[start + 1] = pragmas.get(start + 1, frozenset()) | pending
+            pending = set()
+        end = i
+        if keyword in HEREDOC_INSTRUCTIONS:
+            specs = heredoc_specs("".join(parts).split(None, 1)[1] if len("".join(parts).split(None, 1)) > 1 else "")
+            docs: list[Heredoc] = []
+            j = i + 1
+            for name, chomp, expand in specs:
+                body: list[str] = []
+                while True:
+                    if j >= len(lines):
+                        raise InputError(f"unterminated heredoc <<{name}: no line '{name}' closes it", where=f"{where}:{start + 1}")
+                    candidate = lines[j].lstrip("\t") if chomp else lines[j]
+                    sanitized[j] = ""
+                    j += 1
+                    if candidate == name:
+                        break
+                    body.append(candidate)
+                docs.append(Heredoc(name=name, body="".join(b + "\n" for b in body), expand=expand, chomp=chomp))
+            if docs:
+                heredocs_at[start] = (tuple(docs), j - 1)
+                end = j - 1
+                i = j - 1
+        heredocs_at.setdefault(start, ((), end))
+        start = None
+        i += 1
+    if start is not None:  # file ended inside a continuation
+        heredocs_at.setdefault(start, ((), len(lines) - 1))
+
+    instructions = _tokenize("\n".join(sanitized) + "\n", lines, heredocs_at)
+    return Lexed(escape=escape, directives=directives, instructions=instructions, ignored_codes=pragmas)
+
+
+def _read_directives(lines: list[str], where: str) -> tuple[str, dict[str, str], int]:
+    """Parser directives: `# key=value` lines at the very top, before any blank line or comment."""
+    directives: dict[str, str] = {}
+    i = 0
+    while i < len(lines):
+        m = _DIRECTIVE.match(lines[i].strip())
+        if not m or m.group(1).lower() not in DIRECTIVES or m.group(1).lower() in directives:
+            break
+        directives[m.group(1).lower()] = m.group(2)
+        i += 1
+    escape = directives.get("escape", "\\")
+    if escape not in ("\\", "`"):
+        raise InputError(f"invalid escape directive {escape!r}: must be a backslash or a backtick", where=f"{where}:{list(directives).index('escape') + 1}")
+    return escape, directives, i
+
+
+def heredoc_specs(args: str) -> list[tuple[str, bool, bool]]:
+    """(name, chomp, expand) of each heredoc word in an instruction's arguments, in order."""
+    specs = []
+    for word in _quote_aware_words(args):
+        m = _HEREDOC_WORD.match(word)
+        if not m:
+            continue
+        raw = m.group(2)
+        name, quoted = _dequote(raw)
+        if name:
+            specs.append((name, m.group(1) == "-", not quoted))
+    return specs
+
+
+def _quote_aware_words(s: str) -> list[str]:
+    words: list[str] = []
+    current: list[str] = []
+    quote = ""
+    i = 0
+    while i < len(s):
+        ch = s[i]
+        if quote:
+            current.append(ch)
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+            current.append(ch)
+        elif ch == "\\" and i + 1 < len(s):
+            current.append(s[i : i + 2])
+            i += 1
+        elif ch.isspace():
+            if current:
+                words.append("".join(current))
+                current = []
+        else:
+            current.append(ch)
+        i += 1
+    if current:
+        words.append("".join(current))
+    return words
+
+
+def _dequote(raw: str) -> tuple[str, bool]:
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+        return raw[1:-1], True
+    if raw.startswith("\\"):
+        return raw[1:], True
+    return raw, False
+
+
+def _tokenize(sanitized: str, lines: list[str], heredocs_at: dict[int, tuple[tuple[Heredoc, ...], int]]) -> tuple[Instruction, ...]:
+    parser = DockerfileParser(fileobj=io.BytesIO(sanitized.encode("utf-8")))
+    out = []
+    for item in parser.structure:
+        if item["instruction"] == "COMMENT":
+            continue
+        start, end = item["startline"], item["endline"]
+        docs, heredoc_end = heredocs_at.get(start, ((), end))
+        out.append(
+            Instruction(
+                keyword=item["instruction"],
+                value=item["value"],
+                line=start + 1,
+                end_line=max(end, heredoc_end) + 1,
+                lines=tuple(lines[start : end + 1]),
+                heredocs=docs,
+            )
+        )
+    return tuple(out)
