@@ -54,8 +54,9 @@ def summary(report: Report) -> str:
         if not errors:
             text += " Warnings do not fail the check."
     else:
-        what = "the Dockerfile copies" if len(checked) == 1 else f"all {len(checked)} Dockerfiles copy"
-        text = f"OK: {what} every module their services import ({contexts})." if checked else f"Checked none of {_plural(total, 'Dockerfile')}."
+        what = "the Dockerfile copies every module its service imports" if len(checked) == 1 else \
+            f"all {len(checked)} Dockerfiles copy every module their services import"
+        text = f"OK: {what} ({contexts})." if checked else f"Checked none of {_plural(total, 'Dockerfile')}."
     if failed:
         text += f" {_plural(len(failed), 'Dockerfile')} could not be checked (see the errors above)."
     suppressed = sum(d.suppressed for d in report.dockerfiles)
