@@ -1,0 +1,275 @@
+"""The import closure of an image's entrypoints, and the findings it yields.
+
+Breadth-first from the entry modules and scripts, so every chain is a shortest one. Each module
+is visited once (cycles end there); each file is parsed once per process (imports.parse_file).
+A first-party module that is missing from the image is reported (PG101) and still followed
+through the repository, so one run names everything the image lacks.
+"""
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hooks.entrypoints import EntryPlan, plan_entrypoints
+from hooks.model import Finding, Image
+from hooks.python import resolve as _resolve
+from hooks.python.imports import ImportRef, ParsedFile, parse_file
+from hooks.python.resolve import Located, Resolver
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    findings: tuple[Finding, ...]  # PG101, PG103, PG104, sorted by file, line, column
+    closure: frozenset[Path]  # absolute paths of the repository files in the import closure
+    third_party: dict[str, tuple[Path, int, int]]  # top-level name -> (importing file, line, column); required imports only
+    entry: EntryPlan
+
+
+@dataclass(frozen=True)
+class _Node:
+    name: str  # dotted module name, or the image path of a script
+    file: Path  # on disk
+    is_package: bool
+    chain: tuple[str, ...]  # shortest import chain from an entry, ending with this node
+    script: bool = False
+
+
+def check_image(
+    image: Image,
+    *,
+    root: Path,
+    service: str | None,
+    entrypoints: Sequence[str] | None = None,
+    first_party: Sequence[str] | None = None,
+) -> CheckResult:
+    """Every first-party module the image's entrypoints import, and what the image lacks of them."""
+    _resolve.clear_caches()  # the tree may have changed since the last check in this process
+    plan = plan_entrypoints(image, override=entrypoints, root=root, service=service)
+    walk = _Walk(image, root, service, plan, Resolver(image, plan.sys_path, tuple(first_party or ())))
+    walk.run()
+    findings = sorted(
+        [*plan.problems, *walk.findings()],
+        key=lambda f: (f.file, f.line, f.column, f.code, f.module or ""),
+    )
+    return CheckResult(tuple(findings), frozenset(walk.closure), dict(walk.third_party), plan)
+
+
+class _Walk:
+    def __init__(self, image: Image, root: Path, service: str | None, plan: EntryPlan, resolver: Resolver) -> None:
+        self.image = image
+        self.root = Path(os.path.abspath(root))
+        self.service = service
+        self.plan = plan
+        self.resolver = resolver
+        self.dockerfile = _relative(image.dockerfile, self.root)
+        self.queue: deque[_Node] = deque()
+        self.seen: set[str] = set()
+        self.closure: set[Path] = set()
+        self.third_party: dict[str, tuple[Path, int, int]] = {}
+        self._missing: dict[str, Finding] = {}  # module -> PG101 (the first error wins over warnings)
+        self._broken: dict[Path, Finding] = {}  # file -> PG104
+
+    # --- entries ---------------------------------------------------------------------------
+
+    def run(self) -> None:
+        for module in self.plan.modules:
+            self._enter_module(module)
+        for script in self.plan.scripts:
+            self._enter_script(script)
+        while self.queue:
+            self._visit(self.queue.popleft())
+
+    def _enter_module(self, module: str) -> None:
+        located = self.resolver.locate(module)
+        anchor = (self.dockerfile, self.plan.line, 1, None)
+        if located.kind in ("image", "repo", "namespace"):
+            self._require(located, (module,), anchor, optional=False)
+        elif located.kind != "opaque":
+            self._entry_problem(f"entrypoint module {module} is neither in the image nor in the repository")
+
+    def _enter_script(self, script: str) -> None:
+        image_file = self.image.files.get(script)
+        if image_file is None:
+            self._entry_problem(f"entrypoint script {script} is not in the image")
+            return
+        self._enqueue(_Node(script, Path(os.path.abspath(image_file.source)), False, (script,), script=True))
+
+    def _entry_problem(self, message: str) -> None:
+        self._missing[f"<entry>{message}"] = Finding(
+            code="PG103",
+            severity="error",
+            dockerfile=self.dockerfile,
+            message=f"{message} ({self.plan.origin})",
+            file=self.dockerfile,
+            line=self.plan.line,
+            column=1,
+            service=self.service,
+        )
+
+    # --- the walk --------------------------------------------------------------------------
+
+    def _enqueue(self, node: _Node) -> None:
+        key = node.file.as_posix() if node.script else node.name
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        self.queue.append(node)
+
+    def _visit(self, node: _Node) -> None:
+        self.closure.add(node.file)
+        parsed = parse_file(node.file)
+        if parsed.problem is not None:
+            self._report_broken(node, parsed)
+            return
+        package = self._package_of(node)
+        for ref in parsed.imports:
+            anchor = (_relative(node.file, self.root), ref.line, ref.column, parsed)
+            for target in self._targets(ref, package):
+                located = self.resolver.locate(target)
+                self._require(located, (*node.chain, target), anchor, optional=ref.optional)
+                if located.kind == "third_party" and not ref.optional:
+                    self.third_party.setdefault(target.split(".")[0], (node.file, ref.line, ref.column))
+
+    def _package_of(self, node: _Node) -> str | None:
+        if node.script:
+            return None  # a script runs as __main__: no package for relative imports
+        return node.name if node.is_package else node.name.rpartition(".")[0]
+
+    def _targets(self, ref: ImportRef, package: str | None) -> list[str]:
+        """Modules an import statement loads: the named module, and submodules named by `from ... import`."""
+        if ref.level:
+            if package is None:
+                return []
+            base_parts = package.split(".") if package else []
+            if ref.level - 1 > len(base_parts) or (ref.level - 1 == len(base_parts) and not ref.module):
+                return []  # beyond the top-level package: fails at run time whatever the image holds
+            base_parts = base_parts[: len(base_parts) - (ref.level - 1)]
+            base = ".".join([*base_parts, ref.module] if ref.module else base_parts)
+        else:
+            base = ref.module
+        if not base:
+            return []
+        targets = [base]
+        for name in ref.names:
+            if name == "*":
+                continue
+            candidate = f"{base}.{name}"
+            # `from pkg import name`: a submodule when one exists (in the image or the repo), else an attribute.
+            if self.resolver.locate(candidate).kind in ("image", "repo", "opaque"):
+                targets.append(candidate)
+        return targets
+
+    def _require(
+        self,
+        located: Located,
+        chain: tuple[str, ...],
+        anchor: tuple[str, int, int, ParsedFile | None],
+        *,
+        optional: bool,
+    ) -> None:
+        """Follow `located` (and its enclosing packages) and report what the image lacks."""
+        for missing in located.missing_inits:
+            self._report_missing(
+                missing.package,
+                (*chain[:-1], missing.package),
+                anchor,
+                optional,
+                f"{missing.package} is a package in the repository, but its __init__.py is not copied into "
+                f"the image of {self.dockerfile}",
+                missing.fix,
+            )
+        for parent, init in located.parents:
+            if init is not None:
+                self._enqueue(_Node(parent, Path(os.path.abspath(init)), True, (*chain[:-1], parent)))
+        if located.kind == "repo":
+            what = "is the entrypoint" if len(chain) == 1 else "is imported"
+            self._report_missing(
+                located.module,
+                chain,
+                anchor,
+                optional,
+                f"{located.module} {what} but not copied into the image of {self.dockerfile}",
+                located.fix,
+            )
+        if located.kind in ("image", "repo") and located.file is not None:
+            self._enqueue(_Node(located.module, Path(os.path.abspath(located.file)), located.is_package, chain))
+
+    def _report_missing(
+        self,
+        module: str,
+        chain: tuple[str, ...],
+        anchor: tuple[str, int, int, ParsedFile | None],
+        optional: bool,
+        message: str,
+        fix: str | None,
+    ) -> None:
+        file, line, column, parsed = anchor
+        if parsed is not None and parsed.suppressed(line, "PG101"):
+            return
+        known = self._missing.get(module)
+        if known is not None and (known.severity == "error" or optional):
+            return  # keep the first (shortest-chain) report; a required import outranks an optional one
+        if optional:
+            message += " (the import is optional: it is guarded by `except ImportError`)"
+        self._missing[module] = Finding(
+            code="PG101",
+            severity="warning" if optional else "error",
+            dockerfile=self.dockerfile,
+            message=message,
+            file=file,
+            line=line,
+            column=column,
+            service=self.service,
+            module=module,
+            chain=chain,
+            fix=fix,
+        )
+
+    def _report_broken(self, node: _Node, parsed: ParsedFile) -> None:
+        problem = parsed.problem
+        assert problem is not None
+        if parsed.suppressed(problem.line, "PG104") or node.file in self._broken:
+            return
+        shown = _relative(node.file, self.root)
+        self._broken[node.file] = Finding(
+            code="PG104",
+            severity="error",
+            dockerfile=self.dockerfile,
+            message=f"{shown} {problem.message}; its imports cannot be checked",
+            file=shown,
+            line=problem.line,
+            column=problem.column,
+            service=self.service,
+            module=None if node.script else node.name,
+            chain=node.chain,
+        )
+
+    def findings(self) -> list[Finding]:
+        return [*self._dedupe_fixes(list(self._missing.values())), *self._broken.values()]
+
+    @staticmethod
+    def _dedupe_fixes(findings: list[Finding]) -> list[Finding]:
+        """Several missing modules of one missing directory share one COPY line: report it once,
+        at the shortest chain (an error wins over a warning)."""
+        best: dict[str, Finding] = {}
+        kept: list[Finding] = []
+        for finding in findings:
+            if finding.code != "PG101" or finding.fix is None:
+                kept.append(finding)
+                continue
+            known = best.get(finding.fix)
+            if known is None or (known.severity == "warning" and finding.severity == "error"):
+                best[finding.fix] = finding
+        return kept + list(best.values())
+
+
+def _relative(path: Path, root: Path) -> str:
+    absolute = os.path.abspath(path)
+    try:
+        return Path(absolute).relative_to(root).as_posix()
+    except ValueError:
+        return Path(absolute).as_posix()
+
