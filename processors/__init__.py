@@ -1,1 +1,19 @@
 """Run time: mode-aware processors that skip same-day empty data and keep real failures failures."""
+from __future__ import annotations
+
+from processors.base import Outcome, Processor, ProcessorResult, RunContext, Skip
+from processors.errors import NoDataError, PermanentError, TransientError
+from processors.modes import ModePolicy, ProcessingMode
+
+__all__ = [
+    "ModePolicy",
+    "NoDataError",
+    "Outcome",
+    "PermanentError",
+    "ProcessingMode",
+    "Processor",
+    "ProcessorResult",
+    "RunContext",
+    "Skip",
+    "TransientError",
+]

@@ -1,0 +1,220 @@
+"""Run markers and dead letters: what happened to every run and every rejected message.
+
+`MarkerRecorder` writes each record to the durable local outbox first, then delivers the
+outbox to the store. A store that is down leaves the records in the outbox, delivered on
+the next record, the next `flush()` or the next start-up; the store dedups by key, so a
+record delivered twice (a crash between the store write and the outbox delete) is kept once.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from processors.base import Outcome, ProcessorResult
+from processors.outbox import Outbox
+
+if TYPE_CHECKING:
+    from processors.stores import Store
+
+log = logging.getLogger("processors.markers")
+
+KIND_MARKER = "marker"
+KIND_DEAD_LETTER = "dead_letter"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class RunMarker:
+    """One run of one processor for one date, skips included. `run_id` is its idempotency key."""
+
+    run_id: str
+    processor: str
+    target_date: date
+    mode: str
+    outcome: str
+    reason: str
+    phase: int | None = None
+    expected_skip: bool = False
+    message_id: str | None = None
+    attempt: int = 1
+    duration_seconds: float = 0.0
+    revision: str = "unknown"
+    rows_extracted: int = 0
+    rows_loaded: int = 0
+    error: str | None = None
+    recorded_at: datetime = field(default_factory=_utcnow)
+
+    @classmethod
+    def from_result(cls, result: ProcessorResult) -> RunMarker:
+        return cls(
+            run_id=result.run_id,
+            processor=result.processor,
+            target_date=result.target_date,
+            mode=result.mode.value,
+            outcome=result.outcome.value,
+            reason=result.reason,
+            phase=result.phase,
+            expected_skip=result.expected_skip,
+            message_id=result.message_id,
+            attempt=result.attempt,
+            duration_seconds=result.duration_seconds,
+            revision=result.revision,
+            rows_extracted=result.rows_extracted,
+            rows_loaded=result.rows_loaded,
+            error=result.error,
+        )
+
+    @property
+    def key(self) -> str:
+        return self.run_id
+
+    @property
+    def acknowledged(self) -> bool:
+        return Outcome(self.outcome).acknowledged
+
+    def to_row(self) -> dict[str, Any]:
+        row = asdict(self)
+        row.update(target_date=self.target_date.isoformat(), recorded_at=self.recorded_at.isoformat())
+        return row
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> RunMarker:
+        values = dict(row)
+        values["target_date"] = _as_date(values["target_date"])
+        values["recorded_at"] = _as_datetime(values["recorded_at"])
+        values["expected_skip"] = bool(values.get("expected_skip"))
+        phase = values.get("phase")
+        values["phase"] = None if phase is None else int(phase)
+        values["attempt"] = int(values.get("attempt") or 1)
+        values["rows_extracted"] = int(values.get("rows_extracted") or 0)
+        values["rows_loaded"] = int(values.get("rows_loaded") or 0)
+        values["duration_seconds"] = float(values.get("duration_seconds") or 0.0)
+        return cls(**{k: values[k] for k in cls.__dataclass_fields__ if k in values})
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message that will not be retried: its raw payload, why, and on which delivery attempt."""
+
+    key: str
+    reason: str
+    error: str
+    raw_payload: str
+    message_id: str | None = None
+    subscription: str | None = None
+    delivery_attempt: int | None = None
+    processor: str | None = None
+    target_date: str | None = None
+    received_at: datetime = field(default_factory=_utcnow)
+
+    @staticmethod
+    def make_key(message_id: str | None, raw: bytes) -> str:
+        """The same delivered bytes (with the same message id) always get the same key."""
+        digest = hashlib.sha256(raw).hexdigest()[:24]
+        return f"{message_id}:{digest}" if message_id else f"nomsgid:{digest}"
+
+    def to_row(self) -> dict[str, Any]:
+        row = asdict(self)
+        row["received_at"] = self.received_at.isoformat()
+        return row
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> DeadLetter:
+        values = dict(row)
+        values["received_at"] = _as_datetime(values["received_at"])
+        attempt = values.get("delivery_attempt")
+        values["delivery_attempt"] = None if attempt is None else int(attempt)
+        return cls(**{k: values[k] for k in cls.__dataclass_fields__ if k in values})
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) and not isinstance(value, datetime) else date.fromisoformat(str(value))
+
+
+def _as_datetime(value: Any) -> datetime:
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+class MarkerRecorder:
+    """Records markers and dead letters durably: outbox first, then the store, exactly once."""
+
+    def __init__(self, store: Store, outbox: Outbox) -> None:
+        self.store = store
+        self.outbox = outbox
+        self._flush_lock = threading.Lock()
+        self.store_errors = 0
+
+    def record(self, result: ProcessorResult) -> None:
+        self.record_marker(RunMarker.from_result(result))
+
+    def record_marker(self, marker: RunMarker) -> None:
+        self.outbox.put(KIND_MARKER, marker.key, marker.to_row())
+        self.flush()
+
+    def record_dead_letter(self, letter: DeadLetter) -> None:
+        self.outbox.put(KIND_DEAD_LETTER, letter.key, letter.to_row())
+        self.flush()
+
+    def flush(self) -> int:
+        """Deliver what the outbox holds to the store; the number delivered (0 if the store is down)."""
+        delivered = 0
+        with self._flush_lock:
+            while pending := self.outbox.pending():
+                markers = [RunMarker.from_row(e.payload) for e in pending if e.kind == KIND_MARKER]
+                letters = [DeadLetter.from_row(e.payload) for e in pending if e.kind == KIND_DEAD_LETTER]
+                try:
+                    if markers:
+                        self.store.append_markers(markers)
+                    if letters:
+                        self.store.append_dead_letters(letters)
+                except Exception as exc:  # noqa: BLE001 - any store fault: keep the records in the outbox
+                    self.store_errors += 1
+                    log.warning("run-marker store unavailable, %d record(s) kept in the outbox: %s", self.outbox.depth(), exc)
+                    break
+                # A crash here redelivers these next time; the store dedups them by key.
+                self.outbox.remove([e.key for e in pending])
+                delivered += len(pending)
+        return delivered
+
+    def completed_run(self, processor: str, target_date: date, message_id: str) -> RunMarker | None:
+        """The acknowledged run of this message, if one exists (in the outbox or the store).
+
+        A store that cannot be read answers None: the work is then done again, which the
+        keyed (MERGE) writes downstream make harmless.
+        """
+        for entry in self.outbox.pending(kind=KIND_MARKER):
+            marker = RunMarker.from_row(entry.payload)
+            if _same_run(marker, processor, target_date, message_id):
+                return marker
+        try:
+            found = self.store.markers(target_date=target_date, processor=processor)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("cannot read run markers to check for a redelivery: %s", exc)
+            return None
+        return next((m for m in found if _same_run(m, processor, target_date, message_id)), None)
+
+
+def _same_run(marker: RunMarker, processor: str, target_date: date, message_id: str) -> bool:
+    return (
+        marker.processor == processor
+        and marker.target_date == target_date
+        and marker.message_id == message_id
+        and marker.acknowledged
+    )
+
+
+def latest_by_processor(markers: Sequence[RunMarker]) -> dict[str, RunMarker]:
+    """The most recent marker of each processor."""
+    latest: dict[str, RunMarker] = {}
+    for marker in sorted(markers, key=lambda m: (m.recorded_at, m.run_id)):
+        latest[marker.processor] = marker
+    return latest

@@ -1,0 +1,204 @@
+"""`predguard phase-status --phase N --date D`: is a phase complete on a date, from the run markers?
+
+Which processors make up phase N: `[tool.predguard.phases]` in pyproject.toml
+(`3 = ["player_game_summary", ...]`), the only way a processor that never ran shows as
+`missing`; without it, the processors that ever recorded a run in that phase.
+
+Each processor's latest marker for the date decides its status:
+- success → complete; an expected skip for the mode (e.g. no_data_same_day) → complete (skipped);
+- an unexpected skip, a failure → not complete; no marker at all → missing.
+Exit 0 when complete, 1 when not, 2 on bad input.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+
+from predguard.config import find_pyproject, load_table
+from predguard.errors import EXIT_FINDINGS, EXIT_OK, InputError
+from processors.base import Outcome
+from processors.markers import RunMarker, latest_by_processor
+from processors.stores import STORE_ENV, Store, open_store
+
+STATUS_COMPLETE = "complete"
+STATUS_SKIPPED = "skipped"  # an expected skip: counts as complete
+STATUS_UNEXPECTED_SKIP = "unexpected_skip"
+STATUS_FAILED = "failed"
+STATUS_RETRYING = "retrying"  # last run failed transiently: Pub/Sub is redelivering
+STATUS_MISSING = "missing"
+DONE = {STATUS_COMPLETE, STATUS_SKIPPED}
+
+
+@dataclass(frozen=True)
+class ProcessorStatus:
+    processor: str
+    status: str
+    outcome: str | None = None
+    mode: str | None = None
+    reason: str | None = None
+    error: str | None = None
+    runs: int = 0
+
+    @property
+    def done(self) -> bool:
+        return self.status in DONE
+
+
+@dataclass(frozen=True)
+class PhaseReport:
+    phase: int
+    target_date: date
+    processors: tuple[ProcessorStatus, ...]
+
+    @property
+    def done(self) -> int:
+        return sum(p.done for p in self.processors)
+
+    @property
+    def total(self) -> int:
+        return len(self.processors)
+
+    @property
+    def complete(self) -> bool:
+        return self.total > 0 and self.done == self.total
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "phase": self.phase,
+            "date": self.target_date.isoformat(),
+            "complete": self.complete,
+            "done": self.done,
+            "total": self.total,
+            "processors": [asdict(p) for p in self.processors],
+        }
+
+
+def status_of(name: str, markers: Sequence[RunMarker]) -> ProcessorStatus:
+    runs = [m for m in markers if m.processor == name]
+    if not runs:
+        return ProcessorStatus(name, STATUS_MISSING)
+    last = latest_by_processor(runs)[name]
+    outcome = Outcome(last.outcome)
+    if outcome is Outcome.SUCCESS:
+        status = STATUS_COMPLETE
+    elif outcome is Outcome.SKIPPED:
+        status = STATUS_SKIPPED if last.expected_skip else STATUS_UNEXPECTED_SKIP
+    elif outcome is Outcome.FAILED_TRANSIENT:
+        status = STATUS_RETRYING
+    else:
+        status = STATUS_FAILED
+    return ProcessorStatus(name, status, last.outcome, last.mode, last.reason, last.error, len(runs))
+
+
+def evaluate(store: Store, phase: int, target_date: date, processors: Sequence[str] | None = None) -> PhaseReport:
+    """The phase's report; `processors` None: those the store has seen in this phase."""
+    names = list(processors) if processors is not None else store.processors_in_phase(phase)
+    markers = store.markers(target_date=target_date)
+    return PhaseReport(phase, target_date, tuple(status_of(name, markers) for name in names))
+
+
+def summary_line(report: PhaseReport) -> str:
+    """e.g. `phase 3 on 2026-01-30: complete 5/5 (2 skipped: no_data_same_day)`."""
+    word = "complete" if report.complete else "incomplete"
+    parts = []
+    skipped = Counter(p.reason for p in report.processors if p.status == STATUS_SKIPPED)
+    if skipped:
+        parts.append(f"{sum(skipped.values())} skipped: {', '.join(sorted(skipped))}")
+    for status in (STATUS_FAILED, STATUS_RETRYING, STATUS_UNEXPECTED_SKIP, STATUS_MISSING):
+        names = [p.processor for p in report.processors if p.status == status]
+        if names:
+            parts.append(f"{len(names)} {status.replace('_', ' ')}: {', '.join(names)}")
+    details = f" ({'; '.join(parts)})" if parts else ""
+    return f"phase {report.phase} on {report.target_date.isoformat()}: {word} {report.done}/{report.total}{details}"
+
+
+def format_text(report: PhaseReport) -> str:
+    lines = [summary_line(report)]
+    for p in report.processors:
+        what = p.status if p.outcome is None else f"{p.status} ({p.outcome} in {p.mode}: {p.error or p.reason})"
+        lines.append(f"  {p.processor}: {what}")
+    return "\n".join(lines)
+
+
+def phase_processors(config: Path | None, phase: int) -> list[str] | None:
+    """The processors `[tool.predguard.phases]` lists for this phase, or None when it lists none."""
+    table = load_table(config, "phases")
+    listed = table.get(str(phase))
+    if listed is None:
+        return None
+    if not isinstance(listed, list) or not all(isinstance(n, str) and n for n in listed):
+        raise InputError(f"[tool.predguard.phases] {phase} must be a list of processor names", where=str(config))
+    return list(listed)
+
+
+def _open_existing_store(spec: str | None) -> Store:
+    """The store to read; an SQLite file that does not exist is a wrong path, not an empty phase."""
+    store = open_store(spec)
+    path = getattr(store, "path", None)
+    if isinstance(path, Path) and not path.is_file():
+        raise InputError(f"no run-marker store at {path} (no run has been recorded there)", where="--store")
+    return store
+
+
+def _parse_date(value: str) -> date:
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{value!r} is not a date in YYYY-MM-DD format", where="--date") from None
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # One line, exit 2, like every other bad input (not argparse's usage block).
+        raise InputError(message, where="arguments")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="predguard phase-status", description=__doc__.split("\n")[0])
+    parser.add_argument("--phase", required=True, help="the phase number, e.g. 3")
+    parser.add_argument("--date", required=True, help="the target date, YYYY-MM-DD")
+    parser.add_argument("--store", help=f"sqlite:///PATH or bigquery://PROJECT/DATASET (default ${STORE_ENV}, else .predguard/runs.sqlite3)")
+    parser.add_argument("--config", help="pyproject.toml with [tool.predguard.phases] (default: the nearest one)")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        phase = int(args.phase)
+    except ValueError:
+        raise InputError(f"{args.phase!r} is not a phase number", where="--phase") from None
+    target_date = _parse_date(args.date)
+    config = Path(args.config) if args.config else find_pyproject(Path.cwd())
+    names = phase_processors(config, phase)
+    store = _open_existing_store(args.store)
+    try:
+        report = evaluate(store, phase, target_date, names)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - an unreadable store is bad input: one line, exit 2
+        raise InputError(f"cannot read run markers: {type(exc).__name__}: {exc}", where="--store") from None
+    if not report.processors:
+        raise InputError(f"no processors known for phase {phase}: list them in [tool.predguard.phases]", where=str(config or "pyproject.toml"))
+    if args.format == "json":
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(format_text(report))
+    return EXIT_OK if report.complete else EXIT_FINDINGS
+
+
+if __name__ == "__main__":
+    import sys
+
+    from predguard.errors import run_cli
+
+    sys.exit(run_cli(main, prog="predguard phase-status"))

@@ -1,0 +1,128 @@
+"""Run markers and dead letters in BigQuery tables, through google-cloud-bigquery.
+
+Writes are MERGE statements keyed by the record's key (never a blind insert), so a record
+delivered twice from the outbox is stored once. Tables are created on first use.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from google.cloud import bigquery
+
+from processors.markers import DeadLetter, RunMarker
+
+MARKERS_TABLE = "run_markers"
+DEAD_LETTERS_TABLE = "dead_letters"
+
+_MARKER_SCHEMA: list[tuple[str, str]] = [
+    ("run_id", "STRING"),
+    ("processor", "STRING"),
+    ("target_date", "DATE"),
+    ("mode", "STRING"),
+    ("outcome", "STRING"),
+    ("reason", "STRING"),
+    ("phase", "INT64"),
+    ("expected_skip", "BOOL"),
+    ("message_id", "STRING"),
+    ("attempt", "INT64"),
+    ("duration_seconds", "FLOAT64"),
+    ("revision", "STRING"),
+    ("rows_extracted", "INT64"),
+    ("rows_loaded", "INT64"),
+    ("error", "STRING"),
+    ("recorded_at", "TIMESTAMP"),
+]
+_LETTER_SCHEMA: list[tuple[str, str]] = [
+    ("key", "STRING"),
+    ("reason", "STRING"),
+    ("error", "STRING"),
+    ("raw_payload", "STRING"),
+    ("message_id", "STRING"),
+    ("subscription", "STRING"),
+    ("delivery_attempt", "INT64"),
+    ("processor", "STRING"),
+    ("target_date", "STRING"),
+    ("received_at", "TIMESTAMP"),
+]
+_BQ_TO_FIELD = {"INT64": "INTEGER", "FLOAT64": "FLOAT", "BOOL": "BOOLEAN"}
+
+
+class BigQueryStore:
+    def __init__(self, client: bigquery.Client, dataset: str) -> None:
+        """`dataset` is "project.dataset"; the dataset must exist."""
+        self.client = client
+        self.dataset = dataset
+        self._ready = False
+
+    def _table(self, name: str) -> str:
+        return f"{self.dataset}.{name}"
+
+    def _ensure_tables(self) -> None:
+        if self._ready:
+            return
+        for name, schema in ((MARKERS_TABLE, _MARKER_SCHEMA), (DEAD_LETTERS_TABLE, _LETTER_SCHEMA)):
+            fields = [bigquery.SchemaField(col, _BQ_TO_FIELD.get(typ, typ)) for col, typ in schema]
+            self.client.create_table(bigquery.Table(self._table(name), schema=fields), exists_ok=True)
+        self._ready = True
+
+    def append_markers(self, markers: Sequence[RunMarker]) -> None:
+        self._merge(MARKERS_TABLE, _MARKER_SCHEMA, "run_id", [m.to_row() for m in markers])
+
+    def append_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
+        self._merge(DEAD_LETTERS_TABLE, _LETTER_SCHEMA, "key", [d.to_row() for d in letters])
+
+    def _merge(self, table: str, schema: list[tuple[str, str]], key: str, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        self._ensure_tables()
+        # Dedup within the batch too (MERGE rejects two source rows matching one target row).
+        unique = list({row[key]: row for row in rows}.values())
+        params: list[bigquery.ScalarQueryParameter] = []
+        selects = []
+        for i, row in enumerate(unique):
+            cols = []
+            for col, typ in schema:
+                name = f"p{i}_{col}"
+                params.append(bigquery.ScalarQueryParameter(name, typ, row[col]))
+                cols.append(f"@{name} AS {col}")
+            selects.append("SELECT " + ", ".join(cols))
+        columns = ", ".join(col for col, _ in schema)
+        sql = (
+            f"MERGE `{self._table(table)}` AS target USING ({' UNION ALL '.join(selects)}) AS source "
+            f"ON target.{key} = source.{key} "
+            f"WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({', '.join(f'source.{c}' for c, _ in schema)})"
+        )
+        self.client.query(sql, job_config=bigquery.QueryJobConfig(query_parameters=params)).result()
+
+    def markers(self, target_date: date | None = None, processor: str | None = None) -> list[RunMarker]:
+        clauses, params = [], []
+        if target_date is not None:
+            clauses.append("target_date = @target_date")
+            params.append(bigquery.ScalarQueryParameter("target_date", "DATE", target_date))
+        if processor is not None:
+            clauses.append("processor = @processor")
+            params.append(bigquery.ScalarQueryParameter("processor", "STRING", processor))
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._query(f"SELECT * FROM `{self._table(MARKERS_TABLE)}`{where} ORDER BY recorded_at, run_id", params)
+        return [RunMarker.from_row(row) for row in rows]
+
+    def dead_letters(self) -> list[DeadLetter]:
+        rows = self._query(f"SELECT * FROM `{self._table(DEAD_LETTERS_TABLE)}` ORDER BY received_at, key", [])
+        return [DeadLetter.from_row(row) for row in rows]
+
+    def processors_in_phase(self, phase: int) -> list[str]:
+        rows = self._query(
+            f"SELECT DISTINCT processor FROM `{self._table(MARKERS_TABLE)}` WHERE phase = @phase ORDER BY processor",
+            [bigquery.ScalarQueryParameter("phase", "INT64", phase)],
+        )
+        return [row["processor"] for row in rows]
+
+    def _query(self, sql: str, params: list[bigquery.ScalarQueryParameter]) -> list[dict[str, Any]]:
+        self._ensure_tables()
+        job = self.client.query(sql, job_config=bigquery.QueryJobConfig(query_parameters=params))
+        return [dict(row.items()) for row in job.result()]
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,94 @@
+"""The embedded default store: one SQLite file, no server. Keys are primary keys: dedup on write."""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from processors.markers import DeadLetter, RunMarker
+
+_MARKER_COLUMNS = list(RunMarker.__dataclass_fields__)
+_LETTER_COLUMNS = list(DeadLetter.__dataclass_fields__)
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS run_markers (
+    {", ".join(f"{c} {'TEXT PRIMARY KEY' if c == 'run_id' else ''}" for c in _MARKER_COLUMNS)}
+);
+CREATE INDEX IF NOT EXISTS run_markers_by_date ON run_markers (target_date, processor);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    {", ".join(f"{c} {'TEXT PRIMARY KEY' if c == 'key' else ''}" for c in _LETTER_COLUMNS)}
+);
+"""
+
+
+class SqliteStore:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = None
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        # Connect on first use, and again after a failure: a file that cannot be opened yet
+        # (its directory missing, a volume not mounted) is a store that is down, and the
+        # recorder's outbox keeps the records until it comes back.
+        if self._connection is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.executescript(_SCHEMA)
+            except BaseException:
+                conn.close()
+                raise
+            self._connection = conn
+        return self._connection
+
+    def append_markers(self, markers: Sequence[RunMarker]) -> None:
+        self._insert("run_markers", _MARKER_COLUMNS, [m.to_row() for m in markers])
+
+    def append_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
+        self._insert("dead_letters", _LETTER_COLUMNS, [d.to_row() for d in letters])
+
+    def _insert(self, table: str, columns: list[str], rows: list[dict[str, Any]]) -> None:
+        sql = f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.executemany(sql, [tuple(row[c] for c in columns) for row in rows])
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def markers(self, target_date: date | None = None, processor: str | None = None) -> list[RunMarker]:
+        clauses, params = [], []
+        if target_date is not None:
+            clauses.append("target_date = ?")
+            params.append(target_date.isoformat())
+        if processor is not None:
+            clauses.append("processor = ?")
+            params.append(processor)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._select(f"SELECT {', '.join(_MARKER_COLUMNS)} FROM run_markers{where} ORDER BY recorded_at, run_id", params)
+        return [RunMarker.from_row(dict(zip(_MARKER_COLUMNS, row))) for row in rows]
+
+    def dead_letters(self) -> list[DeadLetter]:
+        rows = self._select(f"SELECT {', '.join(_LETTER_COLUMNS)} FROM dead_letters ORDER BY received_at, key", [])
+        return [DeadLetter.from_row(dict(zip(_LETTER_COLUMNS, row))) for row in rows]
+
+    def processors_in_phase(self, phase: int) -> list[str]:
+        rows = self._select("SELECT DISTINCT processor FROM run_markers WHERE phase = ? ORDER BY processor", [phase])
+        return [row[0] for row in rows]
+
+    def _select(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
