@@ -184,7 +184,7 @@ def _suppressed(finding: Finding, image: Image, dockerfile: str) -> bool:
 def _fix_anchor(finding: Finding, copies: Sequence[CopySource]) -> int | None:
     """The final stage's COPY from the context that a `COPY src dest` fix belongs after: the one
     whose source shares the longest path prefix with the fix's source (the last one on ties)."""
-    if not finding.fix or not finding.fix.upper().startswith(("COPY ", "ADD ")):
+    if not finding.fix or not finding.fix.startswith(("COPY ", "ADD ")):
         return None
     words = [w for w in finding.fix.split()[1:] if not w.startswith("--")]
     if len(words) < 2:

@@ -30,7 +30,7 @@ def render(report: Report, *, color: bool = False) -> str:
 
 
 def _fix_text(finding: Finding, after: int | None) -> str:
-    if not finding.fix or not finding.fix.upper().startswith(("COPY ", "ADD ")):
+    if not finding.fix or not finding.fix.startswith(("COPY ", "ADD ")):
         return finding.fix or ""
     place = f"after line {after}" if after else "at the end of the final stage"
     return f"in {finding.dockerfile}, add {place}: {finding.fix}"

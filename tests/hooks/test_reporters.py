@@ -191,3 +191,10 @@ def test_github_escaping_rules() -> None:
 @pytest.mark.parametrize("name", ["text", "json", "sarif", "github"])
 def test_every_format_renders_an_empty_report(name: str) -> None:
     assert get_renderer(name)(Report((), ())).endswith("\n")
+
+
+def test_text_places_only_dockerfile_instruction_fixes() -> None:
+    prose = Finding(code="PG105", severity="error", dockerfile="Dockerfile", message="excluded", file="Dockerfile",
+                    line=3, column=6, fix="add '!data' after line 6 of .dockerignore")
+    out = text.render(Report((prose,), DOCKERFILES[2:], fix_after={prose: 2}))
+    assert "  fix: add '!data' after line 6 of .dockerignore\n" in out
