@@ -1,0 +1,58 @@
+"""The embedded default when no Slack is configured: the alert printed readably, the chart
+written as a PNG next to it (file name from the fingerprint, the kind and the date)."""
+from __future__ import annotations
+
+import logging
+import re
+import textwrap
+from pathlib import Path
+from typing import TextIO
+
+from monitors.alerting.content import Content, build_content
+from monitors.alerting.delivery import Delivery
+from monitors.chart import notification_chart
+from monitors.model import Notification
+
+log = logging.getLogger(__name__)
+_LABEL = {"critical": "BREACH", "warning": "DRIFT WARNING", "info": "INFO", "ok": "RESOLVED"}
+_WIDTH = 100
+
+
+def chart_path(chart_dir: Path, n: Notification) -> Path:
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", n.fingerprint).strip("_")
+    return chart_dir / f"{safe}-{n.kind}-{n.verdict.as_of.isoformat()}.png"
+
+
+class TerminalNotifier:
+    def __init__(self, *, out: TextIO, chart_dir: Path) -> None:
+        self.out = out
+        self.chart_dir = chart_dir
+
+    def send(self, n: Notification) -> Delivery:
+        path = chart_path(self.chart_dir, n)
+        warning = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(notification_chart(n))
+            chart_line = str(path)
+        except OSError as exc:
+            warning = f"chart not written to {path}: {exc.strerror or exc}"
+            chart_line = warning
+            log.warning("chart not written", extra={"key": n.key, "path": str(path), "reason": str(exc)})
+        self.out.write(render_terminal(build_content(n), chart_line))
+        self.out.flush()
+        return Delivery.delivered(ts=None, warning=warning)
+
+
+def render_terminal(content: Content, chart_line: str) -> str:
+    label = _LABEL[content.severity] if content.kind != "reminder" else "REMINDER"
+    rows = [*content.fields, ("Weekly trend", content.trend), ("What to do", content.action), ("Chart", chart_line)]
+    width = max(len(name) for name, _ in rows) + 2
+    lines = [f"[{label}] {content.title}"]
+    for name, value in rows:
+        wrapped = textwrap.wrap(value, _WIDTH - width - 2) or [""]
+        lines.append(f"  {name.ljust(width)}{wrapped[0]}")
+        lines += [f"  {' ' * width}{more}" for more in wrapped[1:]]
+    lines += [f"  note: {note}" for note in content.notes]
+    lines.append(f"  {content.context}")
+    return "\n".join(lines) + "\n\n"

@@ -1,0 +1,66 @@
+"""Slack through an incoming webhook: the same Block Kit message, no chart.
+
+Webhooks cannot upload files (and an image block would need a public URL), so the message says
+the chart was left out and how to get it. `WebhookClient` never raises on an HTTP error: the
+status code is the outcome, checked here. The webhook URL is the secret: it never reaches a
+log or an error message.
+"""
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.webhook import WebhookClient
+
+from monitors.alerting.blocks import render_blocks, render_fallback
+from monitors.alerting.content import build_content
+from monitors.alerting.delivery import Delivery
+from monitors.alerting.sdk import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT_SECONDS,
+    classify_transport_error,
+    redact,
+    retry_handlers,
+    sdk_logger,
+)
+from monitors.model import Notification
+
+log = logging.getLogger(__name__)
+CHART_NOTE = (
+    "Chart not attached: incoming webhooks cannot upload files. Set a bot token with files:write "
+    "to get it in the alert's thread, or run `predguard drift` locally to write it as a PNG."
+)
+
+
+class WebhookNotifier:
+    def __init__(self, *, url: str, max_retries: int = DEFAULT_MAX_RETRIES, timeout: int = DEFAULT_TIMEOUT_SECONDS) -> None:
+        self._url = url
+        self._client = WebhookClient(url, timeout=timeout, logger=sdk_logger(url), retry_handlers=retry_handlers(max_retries))
+
+    def send(self, n: Notification) -> Delivery:
+        content = build_content(n)
+        try:
+            response = self._client.send(
+                text=render_fallback(content, chart_note=CHART_NOTE),
+                blocks=render_blocks(content, chart_note=CHART_NOTE),
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+        except OSError as exc:  # refused, DNS, timeout: after the SDK's retries
+            return self._failed(n, classify_transport_error(exc, "webhook"))
+        if response.status_code == 200:
+            log.info("slack webhook delivered", extra={"key": n.key, "kind": n.kind})
+            return Delivery.delivered()
+        status = response.status_code
+        # 429 and 5xx pass; 400 invalid_payload, 403 invalid_token, 404 no_service, 410 channel_is_archived do not.
+        body = (response.body or "").strip()[:200]
+        return self._failed(
+            n, Delivery.failed(f"webhook: HTTP {status} {body}".rstrip(), retryable=status == 429 or status >= 500)
+        )
+
+    def _failed(self, n: Notification, delivery: Delivery) -> Delivery:
+        error = redact(delivery.error or "", self._url)
+        log.warning(
+            "slack webhook delivery failed",
+            extra={"key": n.key, "kind": n.kind, "reason": error, "retryable": delivery.retryable},
+        )
+        return Delivery.failed(error, retryable=delivery.retryable)
