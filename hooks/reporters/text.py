@@ -58,7 +58,7 @@ def summary(report: Report) -> str:
             f"all {len(checked)} Dockerfiles copy every module their services import"
         text = f"OK: {what} ({contexts})." if checked else f"Checked none of {_plural(total, 'Dockerfile')}."
     if failed:
-        text += f" {_plural(len(failed), 'Dockerfile')} could not be checked (see the errors above)."
+        text += f" {_plural(len(failed), 'Dockerfile')} could not be checked (see the error lines)."
     suppressed = sum(d.suppressed for d in report.dockerfiles)
     if suppressed:
         text += f" {_plural(suppressed, 'finding')} suppressed by pragmas."

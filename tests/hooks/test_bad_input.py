@@ -1,0 +1,177 @@
+"""Every bad input, through the real CLI: a clear finding (exit 1) or one error line (exit 2),
+never a traceback and never a silent pass."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.hooks.conftest import CliResult, run_check
+
+PROG = "predguard check-dockerfiles: error: "
+DOCKERFILE = 'FROM python:3.11-slim\nWORKDIR /app\nCOPY app/ ./app/\nCMD ["python", "-m", "app.main"]\n'
+
+
+def service(root: Path, util: bytes = b"X = 1\n", dockerfile: str = DOCKERFILE) -> Path:
+    """A one-service repository: app.main imports app.util, whose bytes are the bad input."""
+    (root / "app").mkdir(parents=True, exist_ok=True)
+    (root / "app" / "__init__.py").write_text("")
+    (root / "app" / "main.py").write_text("import app.util\n")
+    (root / "app" / "util.py").write_bytes(util)
+    (root / "Dockerfile").write_text(dockerfile)
+    return root
+
+
+def one_error_line(result: CliResult, *fragments: str) -> str:
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.code == 2, (result.code, result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(PROG), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+def finding(result: CliResult, code: str, file: str) -> dict[str, object]:
+    assert "Traceback" not in result.stderr, result.stderr
+    document = json.loads(result.stdout)
+    matches = [f for f in document["findings"] if f["code"] == code and f["file"] == file]
+    assert matches, document
+    return matches[0]
+
+
+def check_json(root: Path, *args: str) -> CliResult:
+    return run_check("--root", root, "--format", "json", *args, cwd=root)
+
+
+def test_the_unbroken_service_passes(tmp_path: Path) -> None:
+    result = check_json(service(tmp_path))
+    assert result.code == 0, result.stdout + result.stderr  # so each case below fails because of its bad input
+
+
+@pytest.mark.parametrize(
+    ("util", "hint"),
+    [
+        (b"def broken(:\n    pass\n", "syntax"),
+        (b'print "hello from python 2"\n', "syntax"),
+        (b"NAME = '\xff\xfe caf\xe9'\n", "encoding"),
+        (b"X = 1\x00\n", "NUL"),
+    ],
+    ids=["syntax-error", "python-2", "non-utf8", "nul-byte"],
+)
+def test_an_unparsable_python_file_is_a_pg104_finding(tmp_path: Path, util: bytes, hint: str) -> None:
+    result = check_json(service(tmp_path, util=util))
+    assert result.code == 1
+    found = finding(result, "PG104", "app/util.py")
+    assert found["severity"] == "error" and hint.lower() in str(found["message"]).lower(), found
+
+
+def test_an_unterminated_heredoc_is_one_error_line(tmp_path: Path) -> None:
+    root = service(tmp_path, dockerfile="FROM python:3.11-slim\nRUN <<EOF\necho never closed\n")
+    one_error_line(check_json(root), "Dockerfile", "heredoc")
+
+
+def test_an_empty_dockerfile_is_one_error_line(tmp_path: Path) -> None:
+    root = service(tmp_path, dockerfile="")
+    result = check_json(root)
+    one_error_line(result, "Dockerfile")
+    assert json.loads(result.stdout)["dockerfiles"] == [
+        {"path": "Dockerfile", "context": ".", "entrypoints": [], "status": "error"}]
+
+
+def test_a_copy_of_a_missing_path_is_a_pg105_finding(tmp_path: Path) -> None:
+    root = service(tmp_path, dockerfile=DOCKERFILE.replace("COPY app/ ./app/", "COPY app/ ./app/\nCOPY config/settings.toml ./"))
+    result = check_json(root)
+    assert result.code == 1
+    found = finding(result, "PG105", "Dockerfile")
+    assert found["line"] == 4 and "config/settings.toml" in str(found["message"])
+
+
+def test_an_unknown_arg_is_reported(tmp_path: Path) -> None:
+    root = service(tmp_path, dockerfile=DOCKERFILE.replace("COPY app/ ./app/", "COPY ${SRC_DIR}/ ./app/"))
+    result = check_json(root)
+    found = finding(result, "PG106", "Dockerfile")
+    assert "SRC_DIR" in str(found["message"]) and found["line"] == 3
+    assert result.code == 1  # the empty expansion copies the whole context to ./app/: app.util lands elsewhere
+
+
+def test_a_symlink_loop_in_the_context_is_neither_a_crash_nor_a_hang(tmp_path: Path) -> None:
+    root = service(tmp_path)
+    os.symlink("..", root / "app" / "loop")  # app/loop -> . : endless if followed
+    os.symlink("self", root / "self")  # a link to itself
+    result = check_json(root)
+    assert "Traceback" not in result.stderr
+    # Docker copies links inside a copied directory as links: the image is fine, and says so.
+    assert result.code == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["dockerfiles"][0]["status"] == "ok"
+    # The same loop named as a COPY source cannot be built: a finding or an error line, never a pass.
+    (root / "Dockerfile").write_text(DOCKERFILE.replace("COPY app/ ./app/", "COPY app/ ./app/\nCOPY self ./self"))
+    looped = check_json(root)
+    assert "Traceback" not in looped.stderr and looped.code in (1, 2), looped.stdout + looped.stderr
+
+
+def test_a_missing_configured_context_is_one_error_line(tmp_path: Path) -> None:
+    root = service(tmp_path)
+    (root / "pyproject.toml").write_text('[tool.predguard]\ncontext = "build/context"\n')
+    one_error_line(check_json(root), "pyproject.toml", "build/context", "not a directory")
+
+
+def test_a_5_mb_generated_module_is_checked_to_its_last_line(tmp_path: Path) -> None:
+    lines = [f"CONSTANT_{i:06d} = {{'id': {i}, 'name': 'generated constant number {i}'}}\n" for i in range(80_000)]
+    body = "".join(lines) + "import app.not_copied\n"
+    assert len(body) > 5_000_000
+    root = service(tmp_path, util=body.encode())
+    (root / "extra").mkdir()
+    (root / "extra" / "__init__.py").write_text("")
+    (root / "app" / "not_copied.py").write_text("")
+    (root / "Dockerfile").write_text(DOCKERFILE.replace("COPY app/ ./app/",
+                                                        "COPY app/__init__.py app/main.py app/util.py ./app/"))
+    result = check_json(root)
+    assert result.code == 1, result.stdout + result.stderr
+    found = finding(result, "PG101", "app/util.py")
+    assert found["module"] == "app.not_copied" and found["line"] == len(lines) + 1
+
+
+@pytest.mark.parametrize(
+    ("toml", "fragments"),
+    [
+        ("[tool.predguard\n", ("pyproject.toml", "invalid TOML")),
+        ("[tool.predguard]\nexclude = 'x'\n", ("pyproject.toml", "'tool.predguard.exclude' must be a list")),
+        ("[tool.predguard]\ncontxt = '.'\n", ("pyproject.toml", "unknown key 'tool.predguard.contxt'")),
+    ],
+    ids=["invalid-toml", "wrong-type", "unknown-key"],
+)
+def test_bad_configuration_is_one_error_line(tmp_path: Path, toml: str, fragments: tuple[str, ...]) -> None:
+    root = service(tmp_path)
+    (root / "pyproject.toml").write_text(toml)
+    result = check_json(root)
+    one_error_line(result, *fragments)
+    assert result.stdout == ""
+
+
+def test_an_explicit_config_file_that_does_not_exist(tmp_path: Path) -> None:
+    one_error_line(check_json(service(tmp_path), "--config", "nope.toml"), "nope.toml", "not found")
+
+
+def test_an_unknown_format_is_one_error_line(tmp_path: Path) -> None:
+    one_error_line(run_check("--root", service(tmp_path), "--format", "xml"), "--format", "xml")
+
+
+def test_an_unknown_option_is_one_error_line(tmp_path: Path) -> None:
+    one_error_line(run_check("--root", service(tmp_path), "--frmat", "json"), "--frmat")
+
+
+def test_a_root_that_does_not_exist_is_one_error_line(tmp_path: Path) -> None:
+    one_error_line(run_check("--root", tmp_path / "absent"), "--root", "not a directory")
+
+
+def test_one_bad_dockerfile_does_not_hide_the_others(tmp_path: Path) -> None:
+    root = service(tmp_path)
+    (root / "broken").mkdir()
+    (root / "broken" / "Dockerfile").write_text("# only a comment\n")
+    result = check_json(root)
+    one_error_line(result, "broken/Dockerfile")
+    statuses = {d["path"]: d["status"] for d in json.loads(result.stdout)["dockerfiles"]}
+    assert statuses == {"Dockerfile": "ok", "broken/Dockerfile": "error"}
