@@ -144,9 +144,11 @@ def resolve_source(index: ContextIndex, source: str, *, parents: bool = False, e
     exclude_rx = [compile_pattern(posixpath.normpath(p).lstrip("/")) for p in excludes]
 
     if not has_wildcard(rel):
-        if rel and not index.visible(rel):
-            return SourceResult((), "ignored", index.ignore.matching_line(rel))
         kind, resolved = index.resolve_top(rel)
+        if rel and not index.visible(rel):
+            # An excluded directory is still sent when a `!` pattern re-includes something below it.
+            if not (kind == "dir" and resolved is not None and index.ignore.has_exclusions and next(index.files_under(resolved), None)):
+                return SourceResult((), "ignored", index.ignore.matching_line(rel))
         if kind in ("missing", "symlink-loop", "outside") or resolved is None:
             return SourceResult((), kind)
         if kind == "other":

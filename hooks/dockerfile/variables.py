@@ -172,7 +172,7 @@ class _Lexer:
 
 def _strip(value: str, pattern: str, *, prefix: bool, greedy: bool) -> str:
     candidates = range(len(value) + 1)
-    order = reversed(candidates) if greedy == prefix else candidates
+    order = reversed(candidates) if greedy else candidates
     for n in order:
         part = value[:n] if prefix else value[len(value) - n :]
         if fnmatch.fnmatchcase(part, pattern):
