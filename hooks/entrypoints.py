@@ -104,12 +104,12 @@ def plan_entrypoints(
 
     sys_path = _default_path(image.env, workdir)
     modules, scripts = _fallback_entries(image, sys_path)
-    reason = f"cannot tell which Python code `{_short(origin)}` runs" if command else "has no CMD or ENTRYPOINT"
+    reason = f"cannot tell which Python code {_short(origin)} runs" if command else "the final stage has no CMD or ENTRYPOINT"
     problem = Finding(
         code="PG103",
         severity="warning",
         dockerfile=_relative(image.dockerfile, root),
-        message=f"the final stage {reason}; checking every copied non-test .py file instead "
+        message=f"{reason}; checking every copied non-test .py file instead "
         "(set the service's `entrypoints` in [tool.predguard] to be precise)",
         file=_relative(image.dockerfile, root),
         line=line,
@@ -235,20 +235,23 @@ def _interpret_script(shell: _Shell, script: str, positional: list[str], depth: 
 
 
 def _statements(script: str) -> list[list[str]]:
-    """Split shell text into simple commands at `;`, `&&`, `||`, `|`, `&` and newlines."""
-    lexer = shlex.shlex(script.replace("\\\n", " "), posix=True, punctuation_chars=";&|()")
-    lexer.whitespace = " \t\r"
-    lexer.whitespace_split = True
-    lexer.commenters = "#"
-    statements: list[list[str]] = [[]]
-    try:
-        for token in lexer:
-            if token == "\n" or (token and set(token) <= set(";&|()")):
-                statements.append([])
-            else:
-                statements[-1].append(token)
-    except ValueError:  # unbalanced quotes: use what was read
-        pass
+    """Split shell text into simple commands at newlines, `;`, `&&`, `||`, `|` and `&`."""
+    statements: list[list[str]] = []
+    for line in script.replace("\\\n", " ").splitlines():
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()")
+        lexer.whitespace_split = True
+        lexer.commenters = "#"
+        current: list[str] = []
+        try:
+            for token in lexer:
+                if token and set(token) <= set(";&|()"):
+                    statements.append(current)
+                    current = []
+                else:
+                    current.append(token)
+        except ValueError:  # unbalanced quotes: keep what was read
+            pass
+        statements.append(current)
     return [s for s in statements if s]
 
 

@@ -71,6 +71,7 @@ class _Walk:
         self.third_party: dict[str, tuple[Path, int, int]] = {}
         self._missing: dict[str, Finding] = {}  # module -> PG101 (the first error wins over warnings)
         self._broken: dict[Path, Finding] = {}  # file -> PG104
+        self._first_party: set[str] = set()  # top-level names that resolved to repository code
 
     # --- entries ---------------------------------------------------------------------------
 
@@ -81,6 +82,8 @@ class _Walk:
             self._enter_script(script)
         while self.queue:
             self._visit(self.queue.popleft())
+        for top in self._first_party & self.third_party.keys():
+            del self.third_party[top]  # a bare namespace dir that turned out to hold first-party modules
 
     def _enter_module(self, module: str) -> None:
         located = self.resolver.locate(module)
@@ -130,8 +133,11 @@ class _Walk:
             for target in self._targets(ref, package):
                 located = self.resolver.locate(target)
                 self._require(located, (*node.chain, target), anchor, optional=ref.optional)
-                if located.kind == "third_party" and not ref.optional:
-                    self.third_party.setdefault(target.split(".")[0], (node.file, ref.line, ref.column))
+                top = target.split(".")[0]
+                if located.kind in ("image", "repo"):
+                    self._first_party.add(top)
+                elif located.kind == "third_party" and not ref.optional:
+                    self.third_party.setdefault(top, (node.file, ref.line, ref.column))
 
     def _package_of(self, node: _Node) -> str | None:
         if node.script:

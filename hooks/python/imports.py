@@ -22,6 +22,7 @@ from pathlib import Path
 # `# predguard: ignore`, `# predguard: ignore[PG101]`, `# predguard: ignore[PG101, PG104]`
 _PRAGMA = re.compile(r"#\s*predguard:\s*ignore(?:\[([A-Za-z0-9_,\s]*)\])?")
 # Handlers that catch a failed import: the import is optional (a degraded feature, not a crash).
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=]", re.MULTILINE)
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 
 
@@ -102,8 +103,10 @@ def _decode(data: bytes) -> tuple[str | None, ParseProblem | None]:
         return None, ParseProblem("contains a NUL byte, so Python cannot import it", line, column)
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as exc:  # unknown codec in the cookie, or a cookie that contradicts a BOM
-        return None, ParseProblem(f"has an invalid encoding declaration: {exc}", getattr(exc, "lineno", None) or 1, 1)
+    except SyntaxError as exc:
+        if _COOKIE.search(b"\n".join(data.split(b"\n", 2)[:2])):  # an unknown codec, or one contradicting a BOM
+            return None, ParseProblem(f"has an invalid encoding declaration: {exc}", getattr(exc, "lineno", None) or 1, 1)
+        encoding = "utf-8"  # no cookie: the first lines are simply not UTF-8 (reported below, with the position)
     try:
         return data.decode(encoding), None
     except UnicodeDecodeError as exc:
