@@ -416,11 +416,13 @@ def run_text(instr: Instruction) -> str:
 def locate(instr: Instruction, token: str | None) -> tuple[int, int]:
     """Line and 1-based column of a token in the instruction's own lines (the keyword when absent)."""
     if token:
+        # The token as a whole word (shell or JSON form), after the keyword.
+        word = re.compile(r"(?<![^\s\"\[,=])" + re.escape(token) + r"(?![^\s\",\]])")
         for offset, text in enumerate(instr.lines):
-            start = len(instr.keyword) + text.upper().find(instr.keyword) if offset == 0 else 0
-            pos = text.find(token, max(start, 0))
-            if pos >= 0:
-                return instr.line + offset, pos + 1
+            start = text.upper().find(instr.keyword) + len(instr.keyword) if offset == 0 else 0
+            m = word.search(text, max(start, 0)) or (re.compile(re.escape(token)).search(text, max(start, 0)))
+            if m:
+                return instr.line + offset, m.start() + 1
     first = instr.lines[0] if instr.lines else ""
     return instr.line, len(first) - len(first.lstrip()) + 1
 

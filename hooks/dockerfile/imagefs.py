@@ -88,8 +88,14 @@ class ContextIndex:
     def visible(self, rel: str) -> bool:
         return not rel or not self.ignore.excluded(rel)
 
-    def files_under(self, rel_dir: str) -> Iterator[tuple[str, Path]]:
-        """Every regular file (or link to one) below a directory that the context really holds."""
+    def files_under(self, rel_dir: str, copied_root: str | None = None) -> Iterator[tuple[str, Path]]:
+        """Every regular file below a directory that the context really holds.
+
+        Symlinks are copied as links, never followed into directories (so loops cannot hang us);
+        a link to a file counts when its target is copied too (inside `copied_root`): any other
+        link dangles in the image.
+        """
+        copied_root = rel_dir if copied_root is None else copied_root
         prune = not self.ignore.has_exclusions
         for name, mode in self.listdir(rel_dir):
             rel = f"{rel_dir}/{name}" if rel_dir else name
@@ -97,18 +103,24 @@ class ContextIndex:
             if stat.S_ISDIR(mode):
                 if name in SKIPPED_DIRS or (excluded and prune):
                     continue
-                yield from self.files_under(rel)
+                yield from self.files_under(rel, copied_root)
             elif excluded:
                 continue
             elif stat.S_ISREG(mode):
                 yield rel, self.root / rel
-            elif stat.S_ISLNK(mode):
-                # Copied as a link; count it as a file when it points at one (never follow directories).
-                try:
-                    if stat.S_ISREG(os.stat(self.root / rel).st_mode):
-                        yield rel, self.root / rel
-                except OSError:
-                    continue
+            elif stat.S_ISLNK(mode) and self._link_to_copied_file(rel, copied_root):
+                yield rel, self.root / rel
+
+    def _link_to_copied_file(self, rel: str, copied_root: str) -> bool:
+        path = self.root / rel
+        try:
+            if os.readlink(path).startswith("/") or not stat.S_ISREG(os.stat(path).st_mode):
+                return False  # an absolute link points into the image, not the context
+            target = os.path.relpath(os.path.realpath(path), self.root)
+        except OSError:
+            return False
+        target = target.replace(os.sep, "/")
+        return not target.startswith("..") and (not copied_root or target == copied_root or target.startswith(copied_root + "/"))
 
     def resolve_top(self, rel: str) -> tuple[str, str | None]:
         """Follow symlinks of a top source (BuildKit: FollowSymlinks) -> (kind, resolved rel)."""

@@ -383,3 +383,22 @@ def test_unreadable_dockerfile(tmp_path: Path) -> None:
     path.chmod(0)
     with pytest.raises(InputError, match="cannot read"):
         load_image(path, tmp_path, root=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("link", "target", "present"),
+    [
+        ("pkg/alias.py", "m.py", True),  # target copied too: the link works in the image
+        ("pkg/outside.py", "../shared/a.py", False),  # leaves the copied tree: dangles in the image
+        ("pkg/abs.py", "/etc/hostname", False),  # absolute: points into the image, not the context
+        ("pkg/broken.py", "nope.py", False),
+    ],
+)
+def test_symlinks_inside_a_copied_dir_are_links(model: ModelFn, link: str, target: str, present: bool) -> None:
+    image = model("FROM a\nCOPY pkg/ /d/\n", {**CONTEXT, link: Link(target)})
+    assert (f"/d/{link.split('/', 1)[1]}" in image.files) is present
+
+
+def test_column_is_the_whole_source_word(model: ModelFn) -> None:
+    image = model("FROM a\nCOPY data.py ta.py /d/\n", {"data.py": ""})
+    assert [(p.line, p.column) for p in image.problems] == [(2, 14)]
