@@ -132,7 +132,7 @@ def _fields(v: Verdict, rule: AlertKind) -> tuple[tuple[str, str], ...]:
         fields.append(
             ("Evidence", f"drop statistic {v.warning_statistic:.2f} (threshold {v.warning_threshold:.2f})")
         )
-    fields.append(("Team rule (weeks below floor)", "firing" if v.weeks_rule_firing else "not firing"))
+    fields.append(("Team weeks rule", "firing" if v.weeks_rule_firing else "not firing"))
     return tuple(fields)
 
 
@@ -167,7 +167,8 @@ def _action(n: Notification, rule: AlertKind) -> str:
             if rule == "breach"
             else "It is not below the floor yet: investigate before it is. "
         )
-        + f"Replay the history with `predguard drift backtest --from {window_from} --to {v.as_of.isoformat()}`."
+        + f"Replay the history with `predguard drift backtest --from {window_from} --to {v.as_of.isoformat()}` "
+        "(same source as the daily job)."
     )
     if n.kind == "reminder":
         steps = "This alert is still firing and nobody has resolved it. " + steps

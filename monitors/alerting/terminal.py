@@ -50,7 +50,8 @@ def render_terminal(content: Content, chart_line: str) -> str:
     width = max(len(name) for name, _ in rows) + 2
     lines = [f"[{label}] {content.title}"]
     for name, value in rows:
-        wrapped = textwrap.wrap(value, _WIDTH - width - 2) or [""]
+        # Paths stay on one line so they can be copied.
+        wrapped = [value] if name == "Chart" else textwrap.wrap(value, _WIDTH - width - 2, break_on_hyphens=False) or [""]
         lines.append(f"  {name.ljust(width)}{wrapped[0]}")
         lines += [f"  {' ' * width}{more}" for more in wrapped[1:]]
     lines += [f"  note: {note}" for note in content.notes]
