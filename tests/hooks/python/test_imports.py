@@ -119,3 +119,11 @@ def test_each_file_is_parsed_once_while_unchanged(tmp_path: Path) -> None:
     assert parse_file(path) is first
     path.write_text("import a, b\n")
     assert [r.module for r in parse_file(path).imports] == ["a", "b"]
+
+
+def test_line_numbers_follow_python_line_ends(tmp_path: Path) -> None:
+    path = tmp_path / "ff.py"
+    path.write_bytes("x = '\u2028'\f\r\nimport a  # predguard: ignore\rimport b\n".encode())
+    parsed = parse_file(path)
+    assert [(r.module, r.line) for r in parsed.imports] == [("a", 2), ("b", 3)]
+    assert parsed.suppressed(2, "PG101") and not parsed.suppressed(3, "PG101")
