@@ -24,6 +24,8 @@ _HEREDOC_WORD = re.compile(r"^\d*<<-?(.+)$")
 BASE_IMAGE_VARIABLES = frozenset(
     {"PATH", "HOME", "HOSTNAME", "LANG", "LC_ALL", "TERM", "PYTHON_VERSION", "PYTHON_SHA256", "GPG_KEY", "PYTHON_PIP_VERSION", "PYTHON_GET_PIP_URL"}
 )
+# Builder-expanded instructions that do not change the file system: expanded only to warn (PG106).
+EXPANDED_ONLY = frozenset({"EXPOSE", "LABEL", "STOPSIGNAL", "USER", "VOLUME"})
 # BuildKit's automatic platform ARGs, defined in the global scope.
 PLATFORM_ARGS = frozenset(
     {"TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT", "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT"}
@@ -134,6 +136,9 @@ class Builder:
                 else:
                     stage.entrypoint = command
                     stage.cmd = None  # ENTRYPOINT resets an inherited CMD; a later CMD sets it again
+            elif kw in EXPANDED_ONLY:
+                stage = self.stages[-1]
+                self.expand(stage, instr, instr.value, stage.expansion_env(), base_vars=True)  # for PG106 only
             # ONBUILD runs in child images only; the rest does not change which files land where.
 
     def do_global_arg(self, instr: Instruction) -> None:
@@ -445,7 +450,7 @@ def load_image(dockerfile: Path, context: Path, *, root: Path, build_args: Mappi
         raise InputError("no FROM instruction: empty or not a Dockerfile", where=rel)
     if not context.is_dir():
         raise InputError(f"build context '{relative_to_root(context, root)}' is not a directory", where=rel)
-    ignore = dockerignore.load(dockerfile, context)
+    ignore = dockerignore.load(dockerfile, context, root)
     ignore_name = relative_to_root(ignore.path, root) if ignore.path else ".dockerignore"
     builder = Builder(
         dockerfile=dockerfile, context=context, rel_dockerfile=rel, escape=lexed.escape, build_args=dict(build_args or {}),

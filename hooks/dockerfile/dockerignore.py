@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from predguard.errors import InputError
+
 
 @dataclass(frozen=True)
 class IgnorePattern:
@@ -134,14 +136,18 @@ def find(dockerfile: Path, context: Path) -> Path | None:
     return general if general.is_file() else None
 
 
-def load(dockerfile: Path, context: Path) -> DockerIgnore:
-    from predguard.errors import InputError
-
+def load(dockerfile: Path, context: Path, root: Path) -> DockerIgnore:
     path = find(dockerfile, context)
     if path is None:
         return EMPTY
     try:
+        shown = path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        shown = str(path)
+    try:
         text = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read .dockerignore: {exc}", where=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read .dockerignore: {exc.strerror or exc}", where=shown) from None
+    except UnicodeDecodeError:
+        raise InputError(".dockerignore is not valid UTF-8", where=shown) from None
     return parse(text, path)

@@ -22,7 +22,7 @@ from predguard.errors import InputError
 DIRECTIVES = frozenset({"syntax", "escape", "check"})
 HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$")
-_PRAGMA = re.compile(r"#\s*predguard:\s*ignore\[([A-Za-z0-9*,\s]+)\]")
+_PRAGMA = re.compile(r"#\s*predguard:\s*ignore(?:\[([A-Za-z0-9*,\s]*)\])?\s*$")
 # A heredoc word, as BuildKit's parser sees it: optional fd digits, <<, optional -, then the name.
 _HEREDOC_WORD = re.compile(r"^\d*<<(-?)(.+)$")
 
@@ -79,8 +79,8 @@ def lex(text: str, where: str) -> Lexed:
         lines.pop()
     escape, directives, first = _read_directives(lines, where)
     sanitized = list(lines)
-    # dockerfile-parse stops reading directives at `# check=` and would mistake directives after a
-    # comment for real ones: hand it only the escape directive, on the first line.
+    # dockerfile-parse does not know `# check=` (it stops reading directives there): hand it only
+    # the escape directive, on the first line, and blank the others.
     for i in range(first):
         sanitized[i] = "#"
     if "escape" in directives:
@@ -102,9 +102,8 @@ def lex(text: str, where: str) -> Lexed:
                 i += 1
                 continue
             if stripped.startswith("#"):
-                m = _PRAGMA.search(stripped)
-                if m:
-                    codes = {c.strip().upper() for c in m.group(1).split(",") if c.strip()}
+                codes = pragma_codes(stripped)
+                if codes:
                     if not seen_from:
                         pragmas[0] = pragmas.get(0, frozenset()) | codes
                     else:
@@ -117,6 +116,9 @@ def lex(text: str, where: str) -> Lexed:
             i += 1
             continue
         elif stripped.startswith("#"):
+            codes = pragma_codes(stripped)  # a pragma inside a continuation applies to that instruction
+            if codes:
+                pragmas[start + 1] = pragmas.get(start + 1, frozenset()) | codes
             i += 1  # comment inside a continuation: dropped by both
             continue
         if continues.search(line):
@@ -134,7 +136,8 @@ def lex(text: str, where: str) -> Lexed:
             pending = set()
         end = i
         if keyword in HEREDOC_INSTRUCTIONS:
-            specs = heredoc_specs("".join(parts).split(None, 1)[1] if len("".join(parts).split(None, 1)) > 1 else "")
+            _, _, args = "".join(parts).strip().partition(" ")
+            specs = heredoc_specs(args)
             docs: list[Heredoc] = []
             j = i + 1
             for name, chomp, expand in specs:
@@ -161,6 +164,15 @@ def lex(text: str, where: str) -> Lexed:
 
     instructions = _tokenize("\n".join(sanitized) + "\n", lines, heredocs_at)
     return Lexed(escape=escape, directives=directives, instructions=instructions, ignored_codes=pragmas)
+
+
+def pragma_codes(comment: str) -> frozenset[str]:
+    """Codes of a `# predguard: ignore[PG101,PG105]` comment; a bare `# predguard: ignore` is "*"."""
+    m = _PRAGMA.match(comment)
+    if not m:
+        return frozenset()
+    codes = frozenset(c.strip().upper() for c in (m.group(1) or "").split(",") if c.strip())
+    return codes or frozenset({"*"})
 
 
 def _read_directives(lines: list[str], where: str) -> tuple[str, dict[str, str], int]:

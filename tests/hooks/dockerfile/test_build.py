@@ -402,3 +402,16 @@ def test_symlinks_inside_a_copied_dir_are_links(model: ModelFn, link: str, targe
 def test_column_is_the_whole_source_word(model: ModelFn) -> None:
     image = model("FROM a\nCOPY data.py ta.py /d/\n", {"data.py": ""})
     assert [(p.line, p.column) for p in image.problems] == [(2, 14)]
+
+
+@pytest.mark.parametrize(("body", "warned"), [("USER $APP_USER", True), ("ARG APP_USER=app\nUSER $APP_USER", False), ("LABEL v=$VERSION", True)])
+def test_undefined_variables_in_other_builder_instructions(model: ModelFn, body: str, warned: bool) -> None:
+    image = model(f"FROM a\n{body}\n", CONTEXT)
+    assert bool([p for p in image.problems if p.code == "PG106"]) is warned
+
+
+@pytest.mark.parametrize(("data", "message"), [(b"pkg\n\xff\n", "not valid UTF-8")])
+def test_unreadable_dockerignore(model: ModelFn, data: bytes, message: str) -> None:
+    with pytest.raises(InputError, match=message) as info:
+        model("FROM a\nCOPY pkg/ /d/\n", {**CONTEXT, ".dockerignore": data})
+    assert info.value.where == ".dockerignore"

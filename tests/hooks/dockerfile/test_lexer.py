@@ -127,3 +127,21 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
         read_dockerfile(tmp_path / "nope", "nope")
     with pytest.raises(InputError, match="is a directory"):
         read_dockerfile(tmp_path, "dir")
+
+
+@pytest.mark.parametrize(
+    ("comment", "codes"),
+    [
+        ("# predguard: ignore[PG105, pg106]", {"PG105", "PG106"}),
+        ("# predguard: ignore", {"*"}),
+        ("# predguard: ignore[*]", {"*"}),
+        ("# predguard ignore PG105", set()),
+        ("# see predguard: ignore[PG105] docs", set()),
+    ],
+)
+def test_pragma_syntax(comment: str, codes: set[str]) -> None:
+    assert lex(f"FROM a\n{comment}\nCOPY x y\n", "Dockerfile").ignored_codes == ({3: frozenset(codes)} if codes else {})
+
+
+def test_pragma_inside_a_continuation_applies_to_that_instruction() -> None:
+    assert lex("FROM a\nCOPY x \\\n  # predguard: ignore[PG105]\n  y\n", "Dockerfile").ignored_codes == {2: frozenset({"PG105"})}
