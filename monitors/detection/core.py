@@ -1,0 +1,118 @@
+"""The detection core on arrays: the whole daily path of every statistic, at once.
+
+`detect(n, hits, config)` takes graded predictions and hits per calendar day (day 0 = the
+first day with graded predictions, one entry per day, zeros for days without games) and
+returns every day's statistics, thresholds and firing flags. It is causal: day t depends
+only on days <= t, so `evaluate(as_of)` is `detect(history up to as_of)` read at its last
+day, and the benchmark can run `detect` once per simulated stream (the tests prove both equal).
+
+Two alerts, each a pair of one-sided CUSUMs with hysteresis:
+  breach:        down-CUSUM against the floor           -> fires;  up-CUSUM against
+                 floor + recovery_margin                -> resolves (never one good day)
+  drift_warning: down-CUSUM against baseline - drop/2   -> fires;  up-CUSUM against
+                 baseline - drop/2 + margin             -> resolves
+After a resolve the down-CUSUM restarts from zero, so an alert cannot flap back next day.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from monitors.detection.config import DetectionConfig
+from monitors.detection.cusum import first_crossing, increments, llr_weights, reflected_path, siegmund_threshold
+from monitors.detection.reference import Reference, reference_stats
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class AlertPath:
+    """One alert's daily path: its CUSUM, its recovery CUSUM, thresholds and firing days."""
+
+    statistic: FloatArray
+    threshold: FloatArray  # inf on days that cannot be judged
+    recovery_statistic: FloatArray
+    recovery_threshold: FloatArray
+    firing: BoolArray
+    fired_on: tuple[int, ...]  # day indexes where the alert started firing
+    resolved_on: tuple[int, ...]  # day indexes where recovery was confirmed
+
+
+@dataclass(frozen=True)
+class Trace:
+    reference: Reference
+    breach: AlertPath
+    warning: AlertPath
+
+
+def with_hysteresis(down: FloatArray, down_h: FloatArray, up: FloatArray, up_h: FloatArray) -> AlertPath:
+    """Run fire/resolve segments: each segment is one vectorised reflected CUSUM."""
+    days = len(down)
+    stat = np.zeros(days)
+    rec = np.zeros(days)
+    firing = np.zeros(days, dtype=bool)
+    fired: list[int] = []
+    resolved: list[int] = []
+    t = 0
+    while t < days:
+        path = reflected_path(down[t:])
+        i = first_crossing(path, down_h[t:])
+        if i is None:
+            stat[t:] = path
+            break
+        fire = t + i
+        stat[t : fire + 1] = path[: i + 1]
+        fired.append(fire)
+        start = fire + 1
+        if start >= days:
+            firing[fire] = True
+            break
+        recovery = reflected_path(up[start:])
+        j = first_crossing(recovery, up_h[start:])
+        end = days if j is None else start + j  # firing stops on the day recovery is confirmed
+        firing[fire:end] = True
+        last = days if j is None else end + 1
+        rec[start:last] = recovery[: last - start]
+        # While firing the breach statistic keeps accumulating (it shows how deep the breach is).
+        stat[start:last] = reflected_path(down[start:last], start=float(path[i]))
+        if j is None:
+            break
+        resolved.append(end)
+        t = end + 1
+    return AlertPath(stat, down_h, rec, up_h, firing, tuple(fired), tuple(resolved))
+
+
+def detect(n: FloatArray, hits: FloatArray, config: DetectionConfig) -> Trace:
+    n = np.asarray(n, dtype=float)
+    hits = np.asarray(hits, dtype=float)
+    ref = reference_stats(n, hits, config)
+    judged = ref.adequate
+    cfg = config
+    half = cfg.breach_shift / 2
+
+    def cusum(p0: FloatArray | float, p1: FloatArray | float, design: FloatArray | float, budget: float) -> tuple[FloatArray, FloatArray]:
+        hit_w, miss_w = llr_weights(p0, p1)
+        inc = np.where(judged, increments(n, hits, hit_w, miss_w, ref.phi), 0.0)
+        h = siegmund_threshold(hit_w, miss_w, np.asarray(design, dtype=float), ref.mean_n, ref.game_day_fraction, ref.phi, budget)
+        return inc, np.where(judged, h, np.inf)
+
+    breach_inc, breach_h = cusum(cfg.floor + half, cfg.floor - half, cfg.floor + half, cfg.breach_false_alarms_per_year)
+    recovery_ref = cfg.floor + cfg.recovery_margin
+    recovery_inc, recovery_h = cusum(recovery_ref - half, recovery_ref + half, cfg.floor, cfg.false_recoveries_per_year)
+
+    drop = cfg.warning_drop
+    baseline = np.clip(ref.baseline, drop + 0.01, 0.99)
+    warn_inc, warn_h = cusum(baseline, baseline - drop, baseline, cfg.warning_false_alarms_per_year)
+    warn_ref = baseline - drop / 2 + cfg.warning_recovery_margin
+    low = np.clip(warn_ref - drop / 2, 0.005, 0.995)
+    high = np.clip(warn_ref + drop / 2, 0.005, 0.995)
+    warn_rec_inc, warn_rec_h = cusum(low, high, baseline - drop, cfg.false_recoveries_per_year)
+
+    return Trace(
+        reference=ref,
+        breach=with_hysteresis(breach_inc, breach_h, recovery_inc, recovery_h),
+        warning=with_hysteresis(warn_inc, warn_h, warn_rec_inc, warn_rec_h),
+    )
