@@ -65,19 +65,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         config_path = None  # type: ignore[assignment]
     config = load_config(config_path)
 
-    dockerfiles = _dockerfiles(root, config)
+    changed = [_absolute(f) for f in args.files]
+    config_changed = config.source is not None and config.source.resolve() in changed
+    if changed and not config_changed and not any(map(discovery.could_affect_an_image, changed)):
+        dockerfiles: list[Path] = []  # e.g. only docs changed: answer before modelling anything
+    else:
+        dockerfiles = _dockerfiles(root, config)
     contexts = {df: _context(df, root, config) for df in dockerfiles}
-    changed_count: int | None = None
-    if args.files:
-        changed = [_absolute(f) for f in args.files]
-        changed_count = len(changed)
-        config_changed = config.source is not None and config.source.resolve() in changed
-        dockerfiles = [
-            df for df in dockerfiles
-            if config_changed
-            or isinstance(contexts[df], InputError)  # a broken setup fails every commit until it is fixed
-            or any(discovery.affects(c, df, contexts[df][0]) for c in changed)  # type: ignore[index]
-        ]
+    if changed and not config_changed:
+        dockerfiles = [df for df in dockerfiles if any(_affects(c, df, contexts[df]) for c in changed)]
+    changed_count = len(changed) if args.files else None
 
     outcomes = [_check(df, root, config, contexts[df]) for df in dockerfiles]
     findings = tuple(sorted((f for o in outcomes for f in o.findings),
@@ -115,7 +112,20 @@ def _absolute(name: str) -> Path:
         return path
 
 
-def _context(dockerfile: Path, root: Path, config: Config) -> tuple[Path, str] | InputError:
+@dataclasses.dataclass(frozen=True)
+class _NoContext:
+    error: InputError
+    configured: bool  # the configuration names a context that is not there: every run must say so
+
+
+def _affects(changed: Path, dockerfile: Path, context: tuple[Path, str] | _NoContext) -> bool:
+    if isinstance(context, _NoContext):
+        # Without a context, judge by the Dockerfile's own directory (where an unreadable one is fixed).
+        return context.configured or discovery.affects(changed, dockerfile, dockerfile.parent)
+    return discovery.affects(changed, dockerfile, context[0])
+
+
+def _context(dockerfile: Path, root: Path, config: Config) -> tuple[Path, str] | _NoContext:
     """The build context of `dockerfile` and why it was chosen, or the InputError that says why
     there is none."""
     from hooks.dockerfile import find_context
@@ -124,25 +134,26 @@ def _context(dockerfile: Path, root: Path, config: Config) -> tuple[Path, str] |
     configured = (service.context if service else None) or config.context
     if configured is not None and not configured.is_dir():
         where = str(config.source) if config.source else _rel(dockerfile, root)
-        return InputError(f"build context of {_rel(dockerfile, root)} is not a directory: {configured}", where=where)
+        error = InputError(f"build context of {_rel(dockerfile, root)} is not a directory: {configured}", where=where)
+        return _NoContext(error, configured=True)
     try:
         context, reason = find_context(dockerfile, root, configured)
     except InputError as exc:
-        return exc
+        return _NoContext(exc, configured=False)
     if configured is not None and config.source is not None:
         reason = f"configured in {config.source.name}"
     return context.resolve(), reason
 
 
-def _check(dockerfile: Path, root: Path, config: Config, context: tuple[Path, str] | InputError) -> _Outcome:
+def _check(dockerfile: Path, root: Path, config: Config, context: tuple[Path, str] | _NoContext) -> _Outcome:
     from hooks.dockerfile import load_image
     from hooks.python import check_image
 
     service_config = config.service_for(dockerfile) or ServiceConfig(dockerfile=dockerfile)
     service = service_config.name or (dockerfile.parent.name if dockerfile.parent != root else root.name)
-    if isinstance(context, InputError):
+    if isinstance(context, _NoContext):
         return _Outcome(DockerfileReport(path=_rel(dockerfile, root), service=service, context=None,
-                                         context_reason="unknown", status="error", error=str(context)))
+                                         context_reason="unknown", status="error", error=str(context.error)))
     context_dir, reason = context
     base = DockerfileReport(path=_rel(dockerfile, root), service=service, context=_rel(context_dir, root), context_reason=reason)
     try:

@@ -76,6 +76,13 @@ def is_within(path: Path, directory: Path) -> bool:
     return path == directory or directory in path.parents
 
 
+def could_affect_an_image(changed: Path) -> bool:
+    """Can this change affect any image at all? (No: a README, a CSV that still exists.)"""
+    name = changed.name
+    return (not changed.exists() or is_dockerfile(name) or name.endswith(".dockerignore")
+            or bool(_CONTEXT_FILE.search(name)))
+
+
 def affects(changed: Path, dockerfile: Path, context: Path, closure: Iterable[Path] = ()) -> bool:
     """Can a change to `changed` (absolute; it may have been deleted) alter what this Dockerfile builds?
 

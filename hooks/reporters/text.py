@@ -53,10 +53,13 @@ def summary(report: Report) -> str:
         text = f"Found {counts} in {with_findings} of {_plural(total, 'Dockerfile')} ({contexts})."
         if not errors:
             text += " Warnings do not fail the check."
+    elif failed:
+        text = f"No findings in the {len(checked)} of {_plural(total, 'Dockerfile')} that could be checked"
+        text += f" ({contexts})." if checked else "."
     else:
         what = "the Dockerfile copies every module its service imports" if len(checked) == 1 else \
             f"all {len(checked)} Dockerfiles copy every module their services import"
-        text = f"OK: {what} ({contexts})." if checked else f"Checked none of {_plural(total, 'Dockerfile')}."
+        text = f"OK: {what} ({contexts})."
     if failed:
         text += f" {_plural(len(failed), 'Dockerfile')} could not be checked (see the error lines)."
     suppressed = sum(d.suppressed for d in report.dockerfiles)

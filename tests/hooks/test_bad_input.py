@@ -175,3 +175,20 @@ def test_one_bad_dockerfile_does_not_hide_the_others(tmp_path: Path) -> None:
     one_error_line(result, "broken/Dockerfile")
     statuses = {d["path"]: d["status"] for d in json.loads(result.stdout)["dockerfiles"]}
     assert statuses == {"Dockerfile": "ok", "broken/Dockerfile": "error"}
+
+
+def test_an_unreadable_dockerfile_elsewhere_does_not_block_unrelated_changes(tmp_path: Path) -> None:
+    root = service(tmp_path)
+    (root / "broken").mkdir()
+    (root / "broken" / "Dockerfile").write_bytes(b"\x00\xff")
+    (root / "broken" / "tool.py").write_text("")
+    unrelated = run_check("--root", root, "app/util.py", cwd=root)
+    assert unrelated.code == 0 and unrelated.stderr == "", unrelated.stdout + unrelated.stderr
+    related = run_check("--root", root, "broken/tool.py", cwd=root)
+    one_error_line(related, "broken/Dockerfile", "NUL")
+
+
+def test_a_missing_configured_context_fails_every_run_even_with_unrelated_files(tmp_path: Path) -> None:
+    root = service(tmp_path)
+    (root / "pyproject.toml").write_text('[tool.predguard]\ncontext = "gone"\n')
+    one_error_line(run_check("--root", root, "app/util.py", cwd=root), "pyproject.toml", "gone")

@@ -89,3 +89,14 @@ def test_a_file_in_the_import_closure_affects_even_outside_the_context(repo: Pat
     dockerfile, context = repo / "svc" / "Dockerfile", repo / "svc"
     assert not affects(repo / "lib" / "util.py", dockerfile, context)
     assert affects(repo / "lib" / "util.py", dockerfile, context, closure=[repo / "lib" / "util.py"])
+
+
+@pytest.mark.parametrize(
+    ("changed", "expected"),
+    [("svc/app.py", True), ("svc/Dockerfile", True), ("svc/notes.md", False), ("README.md", True),  # absent: deleted
+     ("svc/requirements.txt", True), (".dockerignore", True)],
+)
+def test_could_affect_an_image(repo: Path, changed: str, expected: bool) -> None:
+    from hooks.discovery import could_affect_an_image
+
+    assert could_affect_an_image(repo / changed) is expected

@@ -59,7 +59,9 @@ def test_text_summaries() -> None:
     assert text.summary(Report((), (), changed_files=2)) == "No Dockerfile is affected by the 2 changed files."
     errored = Report((), (DockerfileReport("a/Dockerfile", "a", None, "unknown", status="error", error="a/Dockerfile: empty"),
                          DOCKERFILES[1]))
-    assert "1 Dockerfile could not be checked" in text.summary(errored)
+    assert text.summary(errored) == (
+        "No findings in the 1 of 2 Dockerfiles that could be checked (context: ., configured in pyproject.toml)."
+        " 1 Dockerfile could not be checked (see the error lines).")
     mixed = Report((), (DOCKERFILES[1], DockerfileReport("b/Dockerfile", "b", "b", "inferred")))
     assert "contexts: ., configured in pyproject.toml (1); b, inferred (1)" in text.summary(mixed)
 
