@@ -117,9 +117,9 @@ class DeadLetter:
 
     @staticmethod
     def make_key(message_id: str | None, raw: bytes) -> str:
-        """The same delivered bytes (with the same message id) always get the same key."""
-        digest = hashlib.sha256(raw).hexdigest()[:24]
-        return f"{message_id}:{digest}" if message_id else f"nomsgid:{digest}"
+        """One dead letter per message: its id (redeliveries differ in deliveryAttempt), else a
+        digest of the bytes when the body did not even yield an id."""
+        return f"msg:{message_id}" if message_id else f"sha256:{hashlib.sha256(raw).hexdigest()[:32]}"
 
     def to_row(self) -> dict[str, Any]:
         row = asdict(self)

@@ -14,6 +14,7 @@ from google.cloud import bigquery
 from processors.markers import DeadLetter, RunMarker
 
 MARKERS_TABLE = "run_markers"
+MERGE_BATCH = 100  # rows per MERGE: keeps the statement and its parameters far below BigQuery's limits
 DEAD_LETTERS_TABLE = "dead_letters"
 
 _MARKER_SCHEMA: list[tuple[str, str]] = [
@@ -79,6 +80,10 @@ class BigQueryStore:
         self._ensure_tables()
         # Dedup within the batch too (MERGE rejects two source rows matching one target row).
         unique = list({row[key]: row for row in rows}.values())
+        for start in range(0, len(unique), MERGE_BATCH):
+            self._merge_batch(table, schema, key, unique[start:start + MERGE_BATCH])
+
+    def _merge_batch(self, table: str, schema: list[tuple[str, str]], key: str, unique: list[dict[str, Any]]) -> None:
         params: list[bigquery.ScalarQueryParameter] = []
         selects = []
         for i, row in enumerate(unique):

@@ -3,6 +3,7 @@ redelivery, /health and /stats."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -228,3 +229,13 @@ def test_served_by_functions_framework(tmp_path: Path, serve: Callable[[Any], st
     store = SqliteStore(tmp_path / "runs.sqlite3")
     assert [m.outcome for m in store.markers()] == ["skipped", "failed_permanent"]
     assert [d.reason for d in store.dead_letters()] == ["failed_permanent", "malformed_envelope"]
+
+
+def test_a_redelivered_malformed_message_is_dead_lettered_once(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    for attempt in (1, 2):
+        raw = json.dumps({"message": {"data": "%%%", "messageId": "m-5"}, "deliveryAttempt": attempt}).encode()
+        assert app.handle(raw)[0] == 200
+    for _ in range(2):
+        assert app.handle(b"no id, not json")[0] == 200
+    assert [d.key for d in app.recorder.store.dead_letters()] == ["msg:m-5", "sha256:" + hashlib.sha256(b"no id, not json").hexdigest()[:32]]

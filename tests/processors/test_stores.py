@@ -44,10 +44,10 @@ def test_markers_round_trip_and_dedup_on_write(any_store: Store) -> None:
 
 
 def test_dead_letters_round_trip_and_dedup_on_write(any_store: Store) -> None:
-    letter = DeadLetter(key="m-9:abc", reason="malformed_envelope", error="'message.data' is not valid base64",
+    letter = DeadLetter(key="msg:m-9", reason="malformed_envelope", error="'message.data' is not valid base64",
                         raw_payload='{"message": {"data": "%%%"}}', message_id="m-9", subscription="projects/p/subscriptions/s",
                         delivery_attempt=4, received_at=T0)
-    bare = DeadLetter(key="nomsgid:def", reason="malformed_envelope", error="push body is not JSON", raw_payload="not json",
+    bare = DeadLetter(key="sha256:def", reason="malformed_envelope", error="push body is not JSON", raw_payload="not json",
                       received_at=T0 + timedelta(seconds=1))
     any_store.append_dead_letters([letter, bare])
     any_store.append_dead_letters([letter])
@@ -76,3 +76,11 @@ def test_an_sqlite_store_whose_directory_is_missing_is_down_until_it_appears(tmp
     (tmp_path / "not-yet").mkdir()
     store.append_markers([marker("r1")])
     assert [m.run_id for m in store.markers()] == ["r1"]
+
+
+def test_more_markers_than_one_write_batch(any_store: Store) -> None:
+    from processors.stores.bigquery import MERGE_BATCH
+
+    many = [marker(f"r{i:04d}", minutes=i) for i in range(MERGE_BATCH + 5)]
+    any_store.append_markers(many + many[:3])
+    assert [m.run_id for m in any_store.markers()] == [m.run_id for m in many]
