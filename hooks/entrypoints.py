@@ -51,6 +51,7 @@ class EntryPlan:
     problems: tuple[Finding, ...] = ()  # PG103 when no entrypoint could be determined
     line: int = 1  # Dockerfile line of the CMD/ENTRYPOINT the plan came from (1 if none)
     fallback: bool = False  # True when the entries are every copied non-test .py file
+    run_as_main: tuple[str, ...] = ()  # modules run by `python -m` (a package runs its __main__ too)
 
 
 @dataclass
@@ -59,6 +60,7 @@ class _Run:
 
     modules: list[str] = field(default_factory=list)
     scripts: list[str] = field(default_factory=list)
+    as_main: list[str] = field(default_factory=list)  # `python -m` modules
     front: list[str] = field(default_factory=list)  # dirs before PYTHONPATH
     back: list[str] = field(default_factory=list)  # dirs after PYTHONPATH (functions-framework appends)
     pythonpath: str = ""
@@ -100,7 +102,8 @@ def plan_entrypoints(
     modules = _dedupe([m for run in shell.runs for m in run.modules])
     scripts = _dedupe([s for run in shell.runs for s in run.scripts])
     if modules or scripts:
-        return EntryPlan(tuple(modules), tuple(scripts), tuple(detected_path), origin, (), line)
+        as_main = tuple(_dedupe([m for run in shell.runs for m in run.as_main]))
+        return EntryPlan(tuple(modules), tuple(scripts), tuple(detected_path), origin, (), line, run_as_main=as_main)
 
     sys_path = _default_path(image.env, workdir)
     modules, scripts = _fallback_entries(image, sys_path)
@@ -330,6 +333,7 @@ def _python_module(shell: _Shell, run: _Run, module: str, rest: list[str]) -> No
         runner(shell, rest)
         return
     run.modules.append(module)
+    run.as_main.append(module)
     run.front.append(shell.cwd)  # -m puts the working directory first
     shell.runs.append(run)
 

@@ -90,6 +90,10 @@ class _Walk:
         anchor = (self.dockerfile, self.plan.line, 1, None)
         if located.kind in ("image", "repo", "namespace"):
             self._require(located, (module,), anchor, optional=False)
+            if located.is_package and module in self.plan.run_as_main:  # `python -m pkg` runs pkg/__main__.py
+                main = self.resolver.locate(f"{module}.__main__")
+                if main.kind in ("image", "repo"):
+                    self._require(main, (f"{module}.__main__",), anchor, optional=False)
         elif located.kind != "opaque":
             self._entry_problem(f"entrypoint module {module} is neither in the image nor in the repository")
 

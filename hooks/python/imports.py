@@ -65,11 +65,14 @@ _cache: dict[tuple[str, int, int], ParsedFile] = {}
 
 def parse_file(path: Path) -> ParsedFile:
     """The imports of `path`, parsed at most once per process while the file is unchanged."""
-    stat = path.stat()
-    key = (os.fspath(path), stat.st_mtime_ns, stat.st_size)
-    cached = _cache.get(key)
-    if cached is None:
-        cached = _cache[key] = _parse(path, path.read_bytes())
+    try:
+        stat = path.stat()
+        key = (os.fspath(path), stat.st_mtime_ns, stat.st_size)
+        cached = _cache.get(key)
+        if cached is None:
+            cached = _cache[key] = _parse(path, path.read_bytes())
+    except OSError as exc:  # vanished, a directory, a symlink loop, unreadable
+        return ParsedFile(path, (), ParseProblem(f"cannot be read: {exc.strerror or exc}", 1, 1), {})
     return cached
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from hooks.model import Image, ImageFile
 
-_STDLIB = frozenset(sys.stdlib_module_names) | frozenset(sys.builtin_module_names)
+_STDLIB = frozenset(sys.stdlib_module_names) | frozenset(sys.builtin_module_names) | {"__main__"}
 _BINARY_SUFFIXES = (".so", ".pyd")
 
 
@@ -313,12 +313,18 @@ def _disk_steps(base: Path, parts: list[str]) -> list[tuple[str, Path]] | None:
 
 @lru_cache(maxsize=65536)
 def _is_file(path: Path) -> bool:
-    return path.is_file()
+    try:
+        return path.is_file()
+    except OSError:  # name too long, permission denied: not a module we can see
+        return False
 
 
 @lru_cache(maxsize=65536)
 def _is_dir(path: Path) -> bool:
-    return path.is_dir()
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 @lru_cache(maxsize=4096)

@@ -22,6 +22,7 @@ TREE = {
     "conf/gunicorn.conf.py": 'wsgi_app = "svc.main:app"\nchdir = "/app"\n',
     "entrypoint.sh": '#!/bin/sh\nset -e\npython -m svc.migrate\nexec "$@"\n',
     "server": "\x7fELF",
+    "bin/serve": "#!/usr/bin/env python3\nimport svc.main\n",
 }
 COPY_ALL = [(".", "./")]
 
@@ -84,6 +85,10 @@ CASES = [
          sys_path=("/app",)),
     Case("ENTRYPOINT shell script with exec \"$@\"", entrypoint=["/app/entrypoint.sh"], cmd=["gunicorn", "web.app:app", "--chdir", "src"],
          modules=("svc.migrate", "web.app"), sys_path=("/app", "/app/src")),
+    Case("ENTRYPOINT is a Python script with a shebang", entrypoint=["./bin/serve"], cmd=["--port", "8080"],
+         scripts=("/app/bin/serve",), sys_path=("/app/bin",)),
+    Case("sh script.sh", cmd=["sh", "entrypoint.sh", "python", "-m", "web.app"], modules=("svc.migrate", "web.app"),
+         sys_path=("/app",)),
     Case("flask --app", cmd="flask --app web.app run --host 0.0.0.0", workdir="/app/src", modules=("web.app",), sys_path=("/app/src",)),
     Case("no WORKDIR means /", cmd=["python", "-m", "svc.main"], workdir=None, modules=("svc.main",), sys_path=("/",)),
 ]

@@ -145,6 +145,10 @@ CASES = [
     # entrypoints themselves
     Case("entry module not copied", {**APP, "app/main.py": ""}, [("app/__init__.py", "./app/")], {("PG101", "app.main", "error")},
          fix="COPY app/main.py ./app/main.py", chain=("app.main",)),
+    Case("python -m package runs its __main__", {**APP, **LIB, "app/__main__.py": "import lib.util\n"}, COPY_APP,
+         {("PG101", "lib.util", "error")}, cmd="python -m app", chain=("app.__main__", "lib.util")),
+    Case("gunicorn package app does not run __main__", {**APP, **LIB, "app/__main__.py": "import lib.util\n"}, COPY_APP,
+         set(), cmd="gunicorn app:app"),
     Case("entry module nowhere", {**APP}, COPY_APP, {("PG103", None, "error")}),
     Case("unknown entrypoint falls back to every non-test file", {**APP, **LIB, "app/tool.py": "import lib.util\n",
                                                                    "app/test_tool.py": "import lib.nothing_here\n"},

@@ -127,3 +127,16 @@ def test_line_numbers_follow_python_line_ends(tmp_path: Path) -> None:
     parsed = parse_file(path)
     assert [(r.module, r.line) for r in parsed.imports] == [("a", 2), ("b", 3)]
     assert parsed.suppressed(2, "PG101") and not parsed.suppressed(3, "PG101")
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory", "symlink loop"])
+def test_unreadable_files_are_problems(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "gone.py"
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "symlink loop":
+        path.symlink_to(tmp_path / "loop.py")
+        (tmp_path / "loop.py").symlink_to(path)
+    parsed = parse_file(path)
+    assert parsed.imports == () and parsed.problem is not None
+    assert parsed.problem.message.startswith("cannot be read")
