@@ -113,7 +113,12 @@ def _title(n: Notification, rule: AlertKind) -> str:
         else f"hit rate dropping from its baseline {percent(v.baseline_rate)}"
     )
     if n.kind == "resolved":
-        return f"Resolved: {v.system_id} {what} — back to {percent(v.current.rate)}"
+        recovered = (
+            f"above the {percent(v.floor)} floor"
+            if rule == "breach"
+            else f"towards its baseline {percent(v.baseline_rate)}"
+        )
+        return f"Resolved: {v.system_id} hit rate recovered {recovered} (now {percent(v.current.rate)})"
     if n.kind == "reminder":
         return f"Still firing: {v.system_id} {what}"
     return f"{v.system_id}: {what}"

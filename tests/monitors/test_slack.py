@@ -1,6 +1,7 @@
 """The bot-token notifier: the real slack-sdk against a local server that answers like Slack."""
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
@@ -231,3 +232,17 @@ def test_a_malformed_webhook_url_is_refused_without_echoing_it() -> None:
     with pytest.raises(InputError) as info:
         build_notifier({}, environ={"SLACK_WEBHOOK_URL": "hooks.slack.com/services/SECRET"})
     assert str(info.value) == "SLACK_WEBHOOK_URL: $SLACK_WEBHOOK_URL is not an http(s) URL"
+
+
+def test_block_kit_limits_and_mrkdwn_escaping_hold_for_long_ids_and_many_notes(slack_server: SlackServer) -> None:
+    n = sample_notification(system_id="team<ml>&co/" + "x" * 200)
+    n = dataclasses.replace(n, verdict=dataclasses.replace(n.verdict, notes=tuple(f"note {i}" for i in range(12))))
+
+    assert notifier(slack_server).send(n).ok
+    blocks = slack_server.calls(POST)[0].json["blocks"]
+    assert len(blocks[0]["text"]["text"]) <= 150 and blocks[0]["text"]["text"].endswith("…")
+    model = blocks[1]["fields"][0]["text"]
+    assert model.startswith("*Model*\nteam&lt;ml&gt;&amp;co/") and "<" not in model
+    notes = next(b for b in blocks if b["type"] == "context")["elements"]
+    assert len(notes) == 6 and notes[-1]["text"].startswith("… and 7 more notes")
+    assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in blocks)

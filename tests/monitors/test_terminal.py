@@ -40,7 +40,7 @@ def test_resolved_and_reminder_are_labelled(tmp_path: Path) -> None:
     notifier.send(sample_notification("resolved"))
     notifier.send(sample_notification("reminder"))
     blocks = out.getvalue().split("\n\n")
-    assert blocks[0].startswith("[RESOLVED] Resolved: catboost-v3 hit rate below 55.0% — back to 48.0%")
+    assert blocks[0].startswith("[RESOLVED] Resolved: catboost-v3 hit rate recovered above the 55.0% floor (now 48.0%)")
     assert "Nothing to do: a sequential test confirmed the recovery" in blocks[0]
     assert blocks[1].startswith("[REMINDER] Still firing: catboost-v3")
     assert sorted(p.name for p in tmp_path.iterdir()) == [
