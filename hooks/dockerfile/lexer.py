@@ -136,8 +136,8 @@ def lex(text: str, where: str) -> Lexed:
             pending = set()
         end = i
         if keyword in HEREDOC_INSTRUCTIONS:
-            _, _, args = "".join(parts).strip().partition(" ")
-            specs = heredoc_specs(args)
+            words = "".join(parts).split(None, 1)
+            specs = heredoc_specs(words[1] if len(words) > 1 else "")
             docs: list[Heredoc] = []
             j = i + 1
             for name, chomp, expand in specs:

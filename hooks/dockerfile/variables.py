@@ -64,12 +64,10 @@ class _Lexer:
             elif ch == "$":
                 out.append(self.dollar())
             elif ch == self.escape:
-                if self.i < len(self.s):
+                if self.i < len(self.s):  # an escape at the very end is dropped, as BuildKit does
                     nxt = self.s[self.i]
                     self.i += 1
                     out.append(nxt if self.unquote else ch + nxt)
-                else:
-                    out.append(ch)
             else:
                 out.append(ch)
         return "".join(out)

@@ -148,6 +148,9 @@ def test_from_external_image_inherits_nothing(model: ModelFn) -> None:
         ("ADD https://example.com/x.tar.gz /opt/x/", "/opt/x"),
         ("ADD git@github.com:org/repo.git /opt/repo", "/opt/repo"),
         ("ADD bundle.tar.gz /opt/b/", "/opt/b"),
+        ("ADD --checksum=sha256:0123 https://example.com/tool.bin /opt/tool", "/opt/tool"),
+        ("ADD --keep-git-dir=true https://github.com/org/repo.git /src/", "/src"),
+        ("COPY --from=Builder_Image:1 /x /y/", "/y"),
     ],
 )
 def test_what_we_cannot_see_is_opaque(model: ModelFn, body: str, opaque: str) -> None:
@@ -159,6 +162,11 @@ def test_what_we_cannot_see_is_opaque(model: ModelFn, body: str, opaque: str) ->
 def test_add_local_plain_file_is_like_copy(model: ModelFn) -> None:
     image = model("FROM a\nADD a.py /d/\n", CONTEXT)
     assert set(image.files) == {"/d/a.py"} and not image.opaque_dirs
+
+
+def test_stage_names_are_case_insensitive(model: ModelFn) -> None:
+    image = model("FROM a As Builder\nCOPY pkg/ /pkg/\nfrom b\nCOPY --from=BUILDER /pkg/m.py /app/\n", CONTEXT)
+    assert set(image.files) == {"/app/m.py"}
 
 
 def test_copy_from_stage_index(model: ModelFn) -> None:
