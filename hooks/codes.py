@@ -38,3 +38,10 @@ HELP_URI = "https://github.com/predguard/predguard#rules"
 def rule_for(code: str) -> Rule:
     """The rule for `code`; an unknown code (an engine newer than this catalogue) gets a generic entry."""
     return RULES.get(code) or Rule(code, code.lower(), "error", f"predguard finding {code}")
+
+
+def markdown_table() -> str:
+    """The rule table for the README (`python -c "from hooks.codes import markdown_table; print(markdown_table())"`)."""
+    rows = ["| code | name | default | what it means |", "|---|---|---|---|"]
+    rows += [f"| `{r.code}` | {r.name} | {r.severity} | {r.summary} |" for r in RULES.values()]
+    return "\n".join(rows)

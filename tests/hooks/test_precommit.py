@@ -136,3 +136,29 @@ def test_a_commit_that_touches_no_image_skips_the_hook(platform_repo: Path, prec
     result = git(platform_repo, "commit", "-m", "notes", env=precommit_env, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "(no files to check)Skipped" in result.stdout + result.stderr
+
+
+def test_the_projects_own_config_dogfoods_predguard_on_the_examples(
+    tmp_path: Path, hook_repo: tuple[Path, str], precommit_env: dict[str, str]
+) -> None:
+    """This repository's .pre-commit-config.yaml, run by the real framework on a copy of the tree."""
+    env = precommit_env
+    repo = tmp_path / "predguard"
+    shutil.copytree(hook_repo[0], repo, ignore=shutil.ignore_patterns(".git"))
+    shutil.copytree(REPO / "examples", repo / "examples", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copy2(REPO / ".pre-commit-config.yaml", repo / ".pre-commit-config.yaml")
+    git(repo, "init", "-q", "-b", "main", env=env)
+    git(repo, "add", ".", env=env)
+
+    def run_hooks() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(PRE_COMMIT), "run", "--all-files"], cwd=repo, env=env,
+                              capture_output=True, text=True, timeout=300)
+
+    clean = run_hooks()
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "predguard check-dockerfiles (examples/prediction-platform)" in clean.stdout
+    shutil.copy2(INCIDENT / "predictions" / "coordinator" / "Dockerfile",
+                 repo / "examples" / "prediction-platform" / "predictions" / "coordinator" / "Dockerfile")
+    broken = run_hooks()
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert "PG101 predictions.worker.data_loaders" in broken.stdout

@@ -200,3 +200,13 @@ def test_text_places_only_dockerfile_instruction_fixes() -> None:
                     line=3, column=6, fix="add '!data' after line 6 of .dockerignore")
     out = text.render(Report((prose,), DOCKERFILES[2:], fix_after={prose: 2}))
     assert "  fix: add '!data' after line 6 of .dockerignore\n" in out
+
+
+def test_the_rule_catalogue_covers_every_code_and_renders_for_the_readme() -> None:
+    from hooks.codes import markdown_table, rule_for
+
+    assert set(RULES) >= {"PG101", "PG102", "PG103", "PG104", "PG105", "PG106"}
+    assert all(rule.severity in {"error", "warning"} and not rule.summary.endswith(".") for rule in RULES.values())
+    assert rule_for("PG999").name == "pg999"
+    table = markdown_table().splitlines()
+    assert len(table) == 2 + len(RULES) and table[2].startswith("| `PG101` | first-party-module-missing | error |")
