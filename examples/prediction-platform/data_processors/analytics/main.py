@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from data_processors.analytics import warehouse
 from data_processors.analytics.phase3 import PHASE3
 from processors import ModePolicy, Processor
 from processors.markers import MarkerRecorder
@@ -74,15 +75,20 @@ def demo(
     and print each outcome and the phase-status line. 0 when the phase reads complete."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix="analytics-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("ANALYTICS_WAREHOUSE", str(workdir / "warehouse.sqlite3"))
     tz = ZoneInfo(load().league_timezone)
     now = now or datetime.combine(target_date, time(12, 0), tzinfo=tz)  # noon: no game has started
     store = SqliteStore(workdir / "runs.sqlite3")
     recorder = MarkerRecorder(store, Outbox(workdir / "outbox.sqlite3"))
     processors = build_processors()
-    for processor in processors:
-        result = processor.run(target_date, now=now, recorder=recorder)
-        out(f"  {result.processor}: {result.outcome.value} ({result.mode.value}: {result.error or result.reason})")
+    previous = os.environ.get(warehouse.WAREHOUSE_ENV)
+    os.environ[warehouse.WAREHOUSE_ENV] = previous or str(workdir / "warehouse.sqlite3")
+    try:
+        for processor in processors:
+            result = processor.run(target_date, now=now, recorder=recorder)
+            out(f"  {result.processor}: {result.outcome.value} ({result.mode.value}: {result.error or result.reason})")
+    finally:
+        if previous is None:
+            del os.environ[warehouse.WAREHOUSE_ENV]
     report = evaluate(store, PHASE, target_date, [p.name for p in processors])
     out(summary_line(report))
     return 0 if report.complete else 1
