@@ -1,6 +1,7 @@
 """The Dockerfile model: a Dockerfile and its build context -> `hooks.model.Image`.
 
 lexer         bytes -> instructions (directives, continuations, heredocs; tokenised by dockerfile-parse)
+instructions  one instruction's arguments: flags, exec/shell form, ARG/ENV pairs, commands
 variables     BuildKit's shell-word expansion ($X, ${X:-w}, ...)
 dockerignore  Docker's .dockerignore matcher (moby/patternmatcher semantics)
 imagefs       which context files a COPY/ADD source names, and where below dest they land
