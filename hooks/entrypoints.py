@@ -92,7 +92,7 @@ def plan_entrypoints(
     shell = _Shell(image, dict(image.env), workdir)
     if command:
         _interpret(shell, command, depth=0)
-    detected_path = _sys_path(shell.runs, image.env, workdir)
+    detected_path = _sys_path(shell.runs, workdir)
 
     if override:
         modules, scripts, extra = _from_override(override, workdir)
@@ -395,7 +395,10 @@ _GUNICORN_FLAGS = frozenset("--reload --preload --daemon -D --check-config --pri
 
 
 def _gunicorn(shell: _Shell, args: list[str]) -> None:
-    env_args = shlex.split(shell.env.get("GUNICORN_CMD_ARGS", "")) if shell.env.get("GUNICORN_CMD_ARGS") else []
+    try:  # gunicorn reads extra arguments from this variable
+        env_args = shlex.split(shell.env.get("GUNICORN_CMD_ARGS", ""))
+    except ValueError:
+        env_args = []
     options, positionals = _options([*env_args, *args], _GUNICORN_VALUED, _GUNICORN_FLAGS)
     config_path = (options.get("-c") or options.get("--config") or ["./gunicorn.conf.py"])[-1]
     if config_path.startswith("python:"):
@@ -509,7 +512,7 @@ def _default_path(env: dict[str, str], workdir: str) -> list[str]:
     return _dedupe([workdir, *_pythonpath_dirs(env.get("PYTHONPATH", ""), workdir)])
 
 
-def _sys_path(runs: list[_Run], env: dict[str, str], workdir: str) -> list[str]:
+def _sys_path(runs: list[_Run], workdir: str) -> list[str]:
     dirs: list[str] = []
     for run in runs:
         dirs += run.front

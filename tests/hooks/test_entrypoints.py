@@ -22,6 +22,7 @@ TREE = {
     "conf/gunicorn.conf.py": 'wsgi_app = "svc.main:app"\nchdir = "/app"\n',
     "entrypoint.sh": '#!/bin/sh\nset -e\npython -m svc.migrate\nexec "$@"\n',
     "server": "\x7fELF",
+    "loop.sh": "#!/bin/sh\n/app/loop.sh\n",
     "bin/serve": "#!/usr/bin/env python3\nimport svc.main\n",
 }
 COPY_ALL = [(".", "./")]
@@ -64,6 +65,8 @@ CASES = [
          scripts=("/app/conf/gunicorn.conf.py",), sys_path=("/app",)),
     Case("gunicorn app from ENV variable", cmd="gunicorn -b :8080 $APP_MODULE", env={"APP_MODULE": "svc.main:app"},
          modules=("svc.main",), sys_path=("/app",)),
+    Case("gunicorn app and chdir from GUNICORN_CMD_ARGS", cmd=["gunicorn", "web.app:app"], env={"GUNICORN_CMD_ARGS": "--chdir src -w 2"},
+         modules=("web.app",), sys_path=("/app/src",)),
     Case("uvicorn --app-dir", cmd=["uvicorn", "web.app:app", "--host", "0.0.0.0", "--app-dir", "src"], modules=("web.app",),
          sys_path=("/app/src",)),
     Case("uvicorn options before the app, --factory flag", cmd="uvicorn --factory --port ${PORT:-8080} --proxy-headers web.app:create",
@@ -89,6 +92,9 @@ CASES = [
          scripts=("/app/bin/serve",), sys_path=("/app/bin",)),
     Case("sh script.sh", cmd=["sh", "entrypoint.sh", "python", "-m", "web.app"], modules=("svc.migrate", "web.app"),
          sys_path=("/app",)),
+    Case("ENTRYPOINT exec + CMD shell form", entrypoint=["tini", "--"], cmd="gunicorn svc.main:app", modules=("svc.main",),
+         sys_path=("/app",)),
+    Case("nested sh -c", cmd=["sh", "-c", "sh -c \"bash -c 'python -m svc.main'\""], modules=("svc.main",), sys_path=("/app",)),
     Case("flask --app", cmd="flask --app web.app run --host 0.0.0.0", workdir="/app/src", modules=("web.app",), sys_path=("/app/src",)),
     Case("no WORKDIR means /", cmd=["python", "-m", "svc.main"], workdir=None, modules=("svc.main",), sys_path=("/",)),
 ]
@@ -153,3 +159,14 @@ def test_origin_names_the_instruction_and_line(context: Path) -> None:
     plan = plan_entrypoints(image)
     assert plan.origin == f"CMD line {image.cmd.line}: exec gunicorn svc.main:app"
     assert plan.line == image.cmd.line
+
+
+@pytest.mark.parametrize(
+    "cmd",
+    ["", "'", "sh -c", "python -m", "python", "gunicorn --chdir", "uvicorn", "functions-framework --source",
+     ["/app/loop.sh"], ["sh", "-c", "exec \"$@\""], "PYTHONPATH=", "env", "cd", "exec", "${UNSET:-}"],
+)
+def test_odd_commands_never_crash(context: Path, cmd: str | list[str]) -> None:
+    plan = plan_entrypoints(make_image(context, COPY_ALL, cmd=cmd), root=context)
+    assert plan.fallback == bool(plan.problems)
+    assert plan.sys_path and plan.sys_path[0].startswith("/")

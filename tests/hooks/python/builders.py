@@ -27,7 +27,11 @@ def command(spec: str | Sequence[str] | None, line: int) -> Command | None:
     if spec is None:
         return None
     if isinstance(spec, str):  # shell form
-        return Command(tuple(shlex.split(spec)), True, spec, line)
+        try:
+            argv = tuple(shlex.split(spec))
+        except ValueError:  # unbalanced quotes: Docker keeps the text, the shell fails at run time
+            argv = tuple(spec.split())
+        return Command(argv, True, spec, line)
     return Command(tuple(spec), False, str(list(spec)).replace("'", '"'), line)
 
 
