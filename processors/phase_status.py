@@ -121,7 +121,12 @@ def summary_line(report: PhaseReport) -> str:
 def format_text(report: PhaseReport) -> str:
     lines = [summary_line(report)]
     for p in report.processors:
-        what = p.status if p.outcome is None else f"{p.status} ({p.outcome} in {p.mode}: {p.error or p.reason})"
+        if p.outcome is None:
+            what = p.status
+        elif p.status in {STATUS_SKIPPED, STATUS_COMPLETE}:
+            what = f"{p.status} ({p.mode}: {p.reason})"
+        else:
+            what = f"{p.status} ({p.outcome} in {p.mode}: {p.error or p.reason})"
         lines.append(f"  {p.processor}: {what}")
     return "\n".join(lines)
 

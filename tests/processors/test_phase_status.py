@@ -50,7 +50,13 @@ def test_complete_with_expected_same_day_skips(project, capsys) -> None:
     code, out = run(capsys, config, store_file)
     assert code == 0
     assert out.splitlines()[0] == "phase 3 on 2026-01-30: complete 5/5 (3 skipped: no_data_same_day)"
-    assert "  player_game_summary: skipped (skipped in same_day: no_data_same_day)" in out
+    assert out.splitlines()[1:] == [
+        "  player_game_summary: skipped (same_day: no_data_same_day)",
+        "  team_offense: skipped (same_day: no_data_same_day)",
+        "  team_defense: skipped (same_day: no_data_same_day)",
+        "  upcoming_team: complete (same_day: loaded 6 rows)",
+        "  upcoming_player: complete (same_day: loaded 6 rows)",
+    ]
 
 
 def test_the_incident_reads_incomplete_and_names_each_problem(project, capsys) -> None:
@@ -65,7 +71,13 @@ def test_the_incident_reads_incomplete_and_names_each_problem(project, capsys) -
         "phase 3 on 2026-01-30: incomplete 1/5 (1 failed: player_game_summary; 1 retrying: team_offense; "
         "1 unexpected skip: upcoming_team; 1 missing: upcoming_player)"
     )
-    assert "  upcoming_player: missing" in out
+    assert out.splitlines()[1:] == [
+        "  player_game_summary: failed (failed_permanent in same_day: ValueError: No data extracted)",
+        "  team_offense: retrying (failed_transient in same_day: TimeoutError: slow)",
+        "  team_defense: complete (same_day: loaded 6 rows)",
+        "  upcoming_team: unexpected_skip (skipped in post_game: no_data_same_day)",
+        "  upcoming_player: missing",
+    ]
 
 
 def test_the_latest_run_decides(project, capsys) -> None:
