@@ -46,7 +46,7 @@ class _RedactSecrets(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        for secret in self.secrets:
+        for secret in tuple(self.secrets):  # a copy: another thread may register a notifier meanwhile
             message = message.replace(secret, "[redacted]")
         record.msg, record.args = message, None
         return True
