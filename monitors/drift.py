@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import io
 import json
 import logging
 import sys
@@ -105,6 +106,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, today:
     as_of = options.as_of or today
     if as_of > today:
         raise InputError(f"{as_of} is in the future (today is {today} UTC): grades for it cannot exist yet", where="--as-of")
+    # The terminal notifier (no Slack configured) prints the messages: after the report in
+    # text mode, on stderr in json mode so stdout stays one JSON document.
+    messages = io.StringIO()
     run = run_daily(
         config,
         source_text=options.source,
@@ -112,13 +116,16 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, today:
         as_of=as_of,
         dry_run=options.dry_run,
         state_path=options.state,
-        out=out if options.format == "text" else sys.stderr,
+        out=messages,
     )
     if options.format == "json":
         json.dump(run.to_json(), out, indent=2)
         out.write("\n")
+        sys.stderr.write(messages.getvalue())
     else:
         out.write(render_text(run))
+        if messages.getvalue():
+            out.write("\n" + messages.getvalue())
     fail_on = options.fail_on or config.fail_on
     firing = {kind for verdict in run.verdicts for kind in verdict.firing}
     return EXIT_FINDINGS if fail_on != "never" and fail_on in firing else EXIT_OK
@@ -257,6 +264,10 @@ def run_daily(
         verdicts = [dataclasses.replace(v, notes=(*v.notes, note)) for v in verdicts]
 
     state_file = state_path or config.state or DEFAULT_STATE_PATH
+    # Built (and its configuration checked) before anything is persisted, even on a dry run.
+    from monitors.alerting import build_notifier
+
+    notifier = build_notifier(config.slack, out=out, chart_dir=state_file.parent / "charts", environ=environ)
     state_store = _state_store(config, state_file, dry_run, bigquery)
     records = state_store.load() if state_store is not None else {}
     notifications: list[Notification] = []
@@ -272,8 +283,14 @@ def run_daily(
 
     history_store = _history_store(config, state_file, bigquery)
     history_store.upsert(row_for(v, window_start=start, source=spec.text) for v in verdicts)
-    run.sent = _deliver(config, notifications, state_file, state_store, out=out, environ=environ)
-    state_store.save(changed.values())
+    # Durable first: the notifications go into the outbox, then the state moves on, then
+    # delivery. A crash in between re-runs into the same keys, which the outbox ignores.
+    from monitors.outbox import Outbox
+
+    with Outbox(state_file.parent / "drift-outbox.sqlite") as outbox:
+        _enqueue(outbox, notifications)
+        state_store.save(changed.values())
+        run.sent = _deliver(outbox, notifier, state_store)
     for n in notifications:
         run.retrain.extend(retrain_trigger.trigger(n, command=config.retrain_command, webhook=config.retrain_webhook))
     return run
@@ -323,25 +340,16 @@ def _history_store(config: DriftConfig, state_file: Path, bigquery: Any) -> Hist
     return SqliteHistoryStore(state_file)
 
 
-def _deliver(
-    config: DriftConfig,
-    notifications: list[Notification],
-    state_file: Path,
-    state_store: StateStore,
-    *,
-    out: TextIO,
-    environ: dict[str, str] | None,
-) -> list[Sent]:
-    """Chart, enqueue (durable first), then deliver everything pending — this run's and leftovers."""
-    from monitors.alerting import build_notifier
+def _enqueue(outbox: Any, notifications: list[Notification]) -> None:
     from monitors.chart import notification_chart
-    from monitors.outbox import Outbox
 
-    notifier = build_notifier(config.slack, out=out, chart_dir=state_file.parent / "charts", environ=environ)
-    with Outbox(state_file.parent / "drift-outbox.sqlite") as outbox:
-        for n in notifications:
-            outbox.enqueue(dataclasses.replace(n, chart_png=notification_chart(n)))
-        results = outbox.deliver_pending(notifier)
+    for n in notifications:
+        outbox.enqueue(dataclasses.replace(n, chart_png=notification_chart(n)))
+
+
+def _deliver(outbox: Any, notifier: Any, state_store: StateStore) -> list[Sent]:
+    """Deliver everything pending — this run's notifications and leftovers of earlier runs."""
+    results = outbox.deliver_pending(notifier)
     sent = []
     for key, delivery in results:
         fp, kind, _ = key.rsplit(":", 2)

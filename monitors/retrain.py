@@ -86,7 +86,7 @@ def _transient(exc: BaseException) -> bool:
     return isinstance(exc, (urllib.error.URLError, TimeoutError, ConnectionError))
 
 
-@retry(retry=retry_if_exception(_transient), stop=stop_after_attempt(3), wait=wait_exponential_jitter(initial=0.5, max=4), reraise=True)
+@retry(retry=retry_if_exception(_transient), stop=stop_after_attempt(3), wait=wait_exponential_jitter(multiplier=0.5, max=4), reraise=True)
 def _post(url: str, body: bytes, timeout: float) -> int:
     request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
     with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (the configured URL)

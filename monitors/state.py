@@ -7,7 +7,8 @@
 - when it stops firing, one "resolved", in the alert's thread (detection's hysteresis decides
   when: a confirmed recovery, never one good day);
 - a breach inhibits the drift warning of the same system (the breach says more): the
-  warning is tracked but not announced, and announced later only if it outlives the breach;
+  warning is tracked but neither announced, reminded nor resolved while the breach fires,
+  and announced later only if it outlives the breach;
 - no data is not a recovery: an "insufficient data" verdict leaves a firing alert as it is;
 - re-running a day already evaluated changes nothing, and an earlier day never rewinds the
   state, so a job run twice (or a retried cron) sends nothing new.
@@ -81,8 +82,8 @@ def step(
         elif was_firing and not firing:
             assert previous is not None
             record = replace(previous, firing=False, last_as_of=as_of)
-            if previous.notified:
-                kind = "resolved"
+            if previous.notified and not inhibited:
+                kind = "resolved"  # (a warning that ends under a breach ends quietly: the breach's resolved says it)
         else:
             if previous is None:
                 continue  # nothing has ever fired: no record needed

@@ -83,9 +83,14 @@ def test_a_breach_inhibits_the_drift_warning_of_the_same_system() -> None:
     ]
 
 
-def test_a_warning_that_becomes_a_breach_is_not_reminded_meanwhile() -> None:
-    days = [(0, ("drift_warning",))] + [(i, ("drift_warning", "breach")) for i in range(1, 10)]
-    assert run(days) == [(0, "drift_warning:sys_a", "drift_warning"), (1, "breach:sys_a", "breach"), (8, "breach:sys_a", "reminder")]
+def test_a_warning_that_becomes_a_breach_is_not_reminded_nor_resolved_meanwhile() -> None:
+    days = [(0, ("drift_warning",))] + [(i, ("drift_warning", "breach")) for i in range(1, 10)] + [(10, ("breach",)), (11, ())]
+    assert run(days) == [
+        (0, "drift_warning:sys_a", "drift_warning"),
+        (1, "breach:sys_a", "breach"),
+        (8, "breach:sys_a", "reminder"),
+        (11, "breach:sys_a", "resolved"),  # the warning ended on day 10, quietly, under the breach
+    ]
 
 
 def test_an_inhibited_warning_that_ends_with_the_breach_sends_no_resolved() -> None:
