@@ -2,6 +2,7 @@
 COPY/ADD puts where, propagated through `FROM <stage>` and `COPY --from=<stage>`."""
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from collections.abc import Mapping
@@ -359,10 +360,13 @@ def locate(instr: Instruction, token: str | None) -> tuple[int, int]:
 
 
 def relative_to_root(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    """POSIX path relative to the repository root, as users see it (symlinks kept, then resolved)."""
+    for make in (lambda p: Path(os.path.abspath(p)), Path.resolve):
+        try:
+            return make(path).relative_to(make(root)).as_posix()
+        except (ValueError, OSError, RuntimeError):
+            continue
+    return path.as_posix()
 
 
 def load_image(dockerfile: Path, context: Path, *, root: Path, build_args: Mapping[str, str] | None = None, target: str | None = None) -> Image:
