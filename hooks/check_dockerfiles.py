@@ -39,11 +39,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description=__doc__.split("\n\n")[1], allow_abbrev=False)
+    parser = _Parser(
+        prog=PROG,
+        description=__doc__.split("\n\n")[1].replace(" (hooks.discovery.affects)", ""),
+        epilog="exit status: 0 no errors (warnings alone do not fail), 1 error findings, 2 usage/config/input error. "
+        "Configuration: [tool.predguard] in <root>/pyproject.toml (see hooks/config.py).",
+        allow_abbrev=False,
+    )
     parser.add_argument("files", nargs="*", metavar="FILES", help="changed files: check only the Dockerfiles they can affect")
-    parser.add_argument("--root", default=".", help="repository root to search for Dockerfiles (default: .)")
+    parser.add_argument("--root", default=".", metavar="DIR", help="repository root to search for Dockerfiles (default: .)")
     parser.add_argument("--format", default="text", choices=FORMATS, help="output format (default: text)")
-    parser.add_argument("--config", help="TOML file with [tool.predguard] (default: <root>/pyproject.toml)")
+    parser.add_argument("--config", metavar="FILE", help="TOML file with [tool.predguard] (default: <root>/pyproject.toml)")
     return parser
 
 

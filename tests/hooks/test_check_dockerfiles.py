@@ -174,3 +174,35 @@ def test_configured_service_name_entrypoints_and_context(tmp_path: Path) -> None
     assert document["dockerfiles"][0]["entrypoints"] == ["b.jobs"]
     (finding,) = [f for f in document["findings"] if f["code"] == "PG101"]
     assert finding["service"] == "batch" and finding["module"] == "b.absent_helpers"
+
+
+def test_colour_on_a_terminal_only(incident_platform: Path) -> None:
+    import os
+    import pty
+
+    controller, terminal = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | {"PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-m", "predguard.cli", "check-dockerfiles", "--root", str(incident_platform)],
+                          cwd=REPO, env=env, stdout=terminal, stderr=subprocess.PIPE, timeout=60)
+    os.close(terminal)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # EIO: the terminal side is closed and drained
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(controller)
+    on_terminal = b"".join(chunks).decode()
+    assert proc.returncode == 1
+    assert "\x1b[31m" in on_terminal and "PG101" in on_terminal
+    piped = subprocess.run([sys.executable, "-m", "predguard.cli", "check-dockerfiles", "--root", str(incident_platform)],
+                           cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert piped.returncode == 1 and "PG101" in piped.stdout and "\x1b[" not in piped.stdout
+
+
+def test_help_exits_0_and_names_the_exit_codes() -> None:
+    result = run_check("--help")
+    assert result.code == 0 and "exit status: 0 no errors" in result.stdout
