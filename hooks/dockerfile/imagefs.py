@@ -179,6 +179,8 @@ def resolve_source(index: ContextIndex, source: str, *, parents: bool = False, e
                 continue
             real = resolved
         keep = _kept_parents(shown, marker) if parents else ""
+        if kind == "dir" and parents:
+            keep = _kept_parents(shown + "/", marker)  # --parents keeps the directory's own path too
         if kind == "dir":
             for file_rel, path in index.files_under(real):
                 inner = file_rel[len(real) + 1 :] if real else file_rel
@@ -195,6 +197,7 @@ def resolve_source(index: ContextIndex, source: str, *, parents: bool = False, e
 
 
 def _kept_parents(shown: str, marker: str) -> str:
+    """The directories above a matched path that --parents recreates under dest (after a `./` marker)."""
     parent = posixpath.dirname(shown) if shown else ""
     if marker and (parent == marker or parent.startswith(marker + "/")):
         parent = parent[len(marker) :].lstrip("/")
