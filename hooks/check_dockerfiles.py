@@ -58,6 +58,7 @@ class _Outcome:
     report: DockerfileReport
     findings: tuple[Finding, ...] = ()
     fix_after: dict[Finding, int] = dataclasses.field(default_factory=dict)
+    closure: frozenset[Path] = frozenset()  # repository files the import analysis read
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -66,10 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not root.is_dir():
         raise InputError(f"not a directory: {args.root}", where="--root")
     root = root.resolve()
-    config_path = Path(args.config) if args.config else root / "pyproject.toml"
-    if args.config is None and not config_path.is_file():
-        config_path = None  # type: ignore[assignment]
-    config = load_config(config_path)
+    default_config = root / "pyproject.toml"
+    config = load_config(Path(args.config) if args.config else default_config if default_config.is_file() else None)
 
     changed = [_absolute(f) for f in args.files]
     config_changed = config.source is not None and config.source.resolve() in changed
@@ -79,10 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         dockerfiles = _dockerfiles(root, config)
     contexts = {df: _context(df, root, config) for df in dockerfiles}
     if changed and not config_changed:
-        dockerfiles = [df for df in dockerfiles if any(_affects(c, df, contexts[df]) for c in changed)]
+        outcomes = _affected_outcomes(dockerfiles, contexts, changed, root, config)
+    else:
+        outcomes = [_check(df, root, config, contexts[df]) for df in dockerfiles]
     changed_count = len(changed) if args.files else None
-
-    outcomes = [_check(df, root, config, contexts[df]) for df in dockerfiles]
     findings = tuple(sorted((f for o in outcomes for f in o.findings),
                             key=lambda f: (f.dockerfile, f.file, f.line, f.column, f.code, f.module or "")))
     report = Report(
@@ -122,6 +121,34 @@ def _absolute(name: str) -> Path:
 class _NoContext:
     error: InputError
     configured: bool  # the configuration names a context that is not there: every run must say so
+
+
+def _affected_outcomes(
+    dockerfiles: Sequence[Path],
+    contexts: dict[Path, tuple[Path, str] | _NoContext],
+    changed: Sequence[Path],
+    root: Path,
+    config: Config,
+) -> list[_Outcome]:
+    """Check the Dockerfiles the changed files can affect.
+
+    Most are found from paths alone (discovery.affects). The import closure can also reach
+    repository files outside the build context (an imported module the image lacks is still
+    followed, to report what it imports), so where a changed Python file lies outside a
+    Dockerfile's context, that Dockerfile is checked and kept only if its closure holds the file.
+    """
+    outcomes: list[_Outcome] = []
+    for df in dockerfiles:
+        context = contexts[df]
+        if any(_affects(c, df, context) for c in changed):
+            outcomes.append(_check(df, root, config, context))
+        elif not isinstance(context, _NoContext) and any(
+            c.suffix == ".py" and not discovery.is_within(c, context[0]) for c in changed
+        ):
+            outcome = _check(df, root, config, context)
+            if outcome.report.status != "error" and outcome.closure.intersection(changed):
+                outcomes.append(outcome)
+    return outcomes
 
 
 def _affects(changed: Path, dockerfile: Path, context: tuple[Path, str] | _NoContext) -> bool:
@@ -184,7 +211,7 @@ def _check(dockerfile: Path, root: Path, config: Config, context: tuple[Path, st
         suppressed=len(raw) - len([f for f in raw if not _suppressed(f, image, base.path)]),
     )
     fix_after = {f: line for f in kept if (line := _fix_anchor(f, image.copies)) is not None}
-    return _Outcome(report, tuple(kept), fix_after)
+    return _Outcome(report, tuple(kept), fix_after, frozenset(p.resolve() for p in result.closure))
 
 
 def _suppressed(finding: Finding, image: Image, dockerfile: str) -> bool:

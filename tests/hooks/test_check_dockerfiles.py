@@ -206,3 +206,21 @@ def test_colour_on_a_terminal_only(incident_platform: Path) -> None:
 def test_help_exits_0_and_names_the_exit_codes() -> None:
     result = run_check("--help")
     assert result.code == 0 and "exit status: 0 no errors" in result.stdout
+
+
+def test_a_changed_file_outside_the_context_selects_a_dockerfile_whose_import_closure_reads_it(tmp_path: Path) -> None:
+    # svc/app is a link to real/app, outside the context svc/: the image cannot have it (PG105), and the
+    # import analysis still follows app.main -> app.util in the repository, so real/app/util.py matters.
+    (tmp_path / "real" / "app").mkdir(parents=True)
+    (tmp_path / "real" / "app" / "__init__.py").write_text("")
+    (tmp_path / "real" / "app" / "main.py").write_text("import app.util\n")
+    (tmp_path / "real" / "app" / "util.py").write_text("X = 1\n")
+    (tmp_path / "real" / "unrelated.py").write_text("")
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "app").symlink_to("../real/app")
+    (tmp_path / "svc" / "Dockerfile").write_text(
+        'FROM python:3.11-slim\nWORKDIR /app\nCOPY app/ ./app/\nCMD ["python", "-m", "app.main"]\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[[tool.predguard.services]]\ndockerfile = "svc/Dockerfile"\ncontext = "svc"\n')
+    assert checked(tmp_path, "real/app/util.py") == (1, ["svc/Dockerfile"])
+    assert checked(tmp_path, "real/unrelated.py") == (0, [])
