@@ -7,7 +7,9 @@ through the repository, so one run names everything the image lacks.
 """
 from __future__ import annotations
 
+import logging
 import os
+import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +20,8 @@ from hooks.model import Finding, Image
 from hooks.python import resolve as _resolve
 from hooks.python.imports import ImportRef, ParsedFile, parse_file
 from hooks.python.resolve import Located, Resolver
+
+_log = logging.getLogger("predguard.hooks.python")
 
 
 @dataclass(frozen=True)
@@ -46,10 +50,16 @@ def check_image(
     first_party: Sequence[str] | None = None,
 ) -> CheckResult:
     """Every first-party module the image's entrypoints import, and what the image lacks of them."""
+    started = time.perf_counter()
     _resolve.clear_caches()  # the tree may have changed since the last check in this process
     plan = plan_entrypoints(image, override=entrypoints, root=root, service=service)
     walk = _Walk(image, root, service, plan, Resolver(image, plan.sys_path, tuple(first_party or ())))
     walk.run()
+    _log.debug(
+        "import closure checked",
+        extra={"dockerfile": walk.dockerfile, "entry": plan.origin, "files": len(walk.closure),
+               "seconds": round(time.perf_counter() - started, 4)},
+    )
     findings = sorted(
         [*plan.problems, *walk.findings()],
         key=lambda f: (f.file, f.line, f.column, f.code, f.module or ""),
@@ -99,10 +109,17 @@ class _Walk:
 
     def _enter_script(self, script: str) -> None:
         image_file = self.image.files.get(script)
-        if image_file is None:
-            self._entry_problem(f"entrypoint script {script} is not in the image")
-            return
-        self._enqueue(_Node(script, Path(os.path.abspath(image_file.source)), False, (script,), script=True))
+        if image_file is not None:
+            source = image_file.source
+        else:
+            in_repo = self.resolver.locate_file(script)
+            if in_repo is None:
+                self._entry_problem(f"entrypoint script {script} is neither in the image nor in the repository")
+                return
+            source, fix = in_repo
+            self._report_missing(script, (script,), (self.dockerfile, self.plan.line, 1, None), False,
+                                 f"the entrypoint script {script} is not copied into the image of {self.dockerfile}", fix)
+        self._enqueue(_Node(script, Path(os.path.abspath(source)), False, (script,), script=True))
 
     def _entry_problem(self, message: str) -> None:
         self._missing[f"<entry>{message}"] = Finding(

@@ -104,6 +104,16 @@ class Resolver:
             found = self._cache[module] = self._locate(module)
         return found
 
+    def locate_file(self, image_path: str) -> tuple[Path, str] | None:
+        """A file the image lacks, found in the repository directory its image directory mirrors:
+        (repository file, the COPY line that brings it in)."""
+        directory, name = posixpath.split(image_path)
+        for source_dir in self._dir_sources.get(directory, []):
+            candidate = source_dir / name
+            if _is_file(candidate):
+                return candidate, self._copy_line(candidate, image_path, is_dir=False)
+        return None
+
     def relative_to_workdir(self, image_path: str, is_dir: bool) -> str:
         workdir = self.image.workdir or "/"
         suffix = "/" if is_dir else ""

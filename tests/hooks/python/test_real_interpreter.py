@@ -73,14 +73,18 @@ def test_reported_modules_really_fail_and_the_fix_really_works(tmp_path: Path, c
     materialise(image, tree)
     # A package whose __init__.py is missing still imports as a namespace package (its own code
     # just never runs), so only plain missing modules must fail outright.
-    plain = [f.module for f in missing if "__init__.py" not in f.message]
+    dotted = [f for f in missing if f.module and not f.module.startswith("/")]
+    modules = [f.module for f in dotted if f.module]
+    scripts = [f.module for f in missing if f.module and f.module.startswith("/")]  # entry scripts: image paths
+    plain = [f.module for f in dotted if f.module and "__init__.py" not in f.message]
     before = importable(tree, result.entry.sys_path, plain)
     assert all(outcome.startswith("ModuleNotFoundError") for outcome in before.values()), before
     for finding in missing:
         assert finding.fix is not None and finding.fix.startswith("COPY ")
         apply_copy(finding.fix, image, tree)
-    after = importable(tree, result.entry.sys_path, [f.module for f in missing])
-    assert set(after.values()) == {"ok"}, after
+    after = importable(tree, result.entry.sys_path, modules)
+    assert set(after.values()) <= {"ok"}, after
+    assert all((tree / script.lstrip("/")).is_file() for script in scripts)
 
 
 def test_the_clean_cases_import_their_entry_modules(tmp_path: Path) -> None:
