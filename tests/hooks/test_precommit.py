@@ -86,6 +86,15 @@ def platform_repo(tmp_path: Path, hook_repo: tuple[Path, str], precommit_env: di
     yield repo
 
 
+def hook_environment_packages(env: dict[str, str]) -> set[str]:
+    """The distributions in pre-commit's environment for the hook: the light install."""
+    (python,) = Path(env["PRE_COMMIT_HOME"]).glob("repo*/py_env-*/bin/python")
+    listed = subprocess.run([str(python), "-m", "pip", "list", "--format", "json"], env=env,
+                            capture_output=True, text=True, timeout=120, check=True)
+    import json
+    return {item["name"].lower() for item in json.loads(listed.stdout)}
+
+
 def test_the_hook_definition_matches_what_the_hook_must_see() -> None:
     (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] == "dockerfile-imports" and hook["entry"] == "predguard check-dockerfiles"
@@ -119,6 +128,8 @@ def test_the_incident_commit_is_blocked_and_the_fix_passes(platform_repo: Path, 
     assert "fix: in predictions/coordinator/Dockerfile, add after line" in output
     assert "COPY predictions/worker/ ./predictions/worker/" in output
     assert git(platform_repo, "rev-list", "--count", "HEAD", env=env).stdout.strip() == "1"  # nothing landed
+    packages = hook_environment_packages(env)
+    assert {"predguard", "dockerfile-parse"} <= packages <= {"predguard", "dockerfile-parse", "pip", "setuptools", "wheel"}
 
     # The fix: the Dockerfile copies the worker package.
     shutil.copy2(PLATFORM / "predictions" / "coordinator" / "Dockerfile",
