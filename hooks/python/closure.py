@@ -150,7 +150,7 @@ class _Walk:
             return
         package = self._package_of(node)
         for ref in parsed.imports:
-            anchor = (_relative(node.file, self.root), ref.line, ref.column, parsed)
+            anchor = (node.file, ref.line, ref.column, parsed)
             for target in self._targets(ref, package):
                 located = self.resolver.locate(target)
                 self._require(located, (*node.chain, target), anchor, optional=ref.optional)
@@ -193,7 +193,7 @@ class _Walk:
         self,
         located: Located,
         chain: tuple[str, ...],
-        anchor: tuple[str, int, int, ParsedFile | None],
+        anchor: tuple[Path | str, int, int, ParsedFile | None],
         *,
         optional: bool,
     ) -> None:
@@ -210,7 +210,8 @@ class _Walk:
             )
         for parent, init in located.parents:
             if init is not None:
-                self._enqueue(_Node(parent, Path(os.path.abspath(init)), True, (*chain[:-1], parent)))
+                if parent not in self.seen:
+                    self._enqueue(_Node(parent, Path(os.path.abspath(init)), True, (*chain[:-1], parent)))
         if located.kind == "repo":
             what = "is the entrypoint" if len(chain) == 1 else "is imported"
             self._report_missing(
@@ -221,19 +222,20 @@ class _Walk:
                 f"{located.module} {what} but not copied into the image of {self.dockerfile}",
                 located.fix,
             )
-        if located.kind in ("image", "repo") and located.file is not None:
+        if located.kind in ("image", "repo") and located.file is not None and located.module not in self.seen:
             self._enqueue(_Node(located.module, Path(os.path.abspath(located.file)), located.is_package, chain))
 
     def _report_missing(
         self,
         module: str,
         chain: tuple[str, ...],
-        anchor: tuple[str, int, int, ParsedFile | None],
+        anchor: tuple[Path | str, int, int, ParsedFile | None],
         optional: bool,
         message: str,
         fix: str | None,
     ) -> None:
-        file, line, column, parsed = anchor
+        where, line, column, parsed = anchor
+        file = where if isinstance(where, str) else _relative(where, self.root)
         if parsed is not None and parsed.suppressed(line, "PG101"):
             return
         known = self._missing.get(module)
