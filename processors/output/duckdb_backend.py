@@ -99,7 +99,7 @@ class DuckDBBackend:
                 "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
                 "WHERE table_catalog = current_database() AND table_schema = current_schema() AND table_name = $table "
                 "ORDER BY ordinal_position",
-                {"table": table},
+                {"table": check_identifier(table, "table")},
             ).fetchall()
         if not found:
             return None
