@@ -106,7 +106,7 @@ def plan_entrypoints(
         return EntryPlan(tuple(modules), tuple(scripts), tuple(detected_path), origin, (), line, run_as_main=as_main)
 
     sys_path = _default_path(image.env, workdir)
-    modules, scripts = _fallback_entries(image, sys_path)
+    modules, scripts = fallback_entries(image, sys_path)
     reason = f"cannot tell which Python code {_short(origin)} runs" if command else "the final stage has no CMD or ENTRYPOINT"
     problem = Finding(
         code="PG103",
@@ -489,7 +489,18 @@ def _flask(shell: _Shell, args: list[str]) -> None:
         shell.runs.append(_Run(modules=[module], front=[shell.cwd], pythonpath=shell.env.get("PYTHONPATH", "")))
 
 
+def _celery(shell: _Shell, args: list[str]) -> None:
+    """celery -A proj worker: the app module, with the working directory first on sys.path."""
+    options, _ = _options(args, frozenset({"-A", "--app", "-b", "--broker", "--workdir", "-l", "--loglevel", "-c", "-Q"}))
+    spec = (options.get("-A") or options.get("--app") or [""])[-1]
+    module = _app_module(spec) if spec else None
+    if module:
+        cwd = _join(shell.cwd, (options.get("--workdir") or ["."])[-1])
+        shell.runs.append(_Run(modules=[module], front=[cwd], pythonpath=shell.env.get("PYTHONPATH", "")))
+
+
 _RUNNERS: dict[str, Callable[[_Shell, list[str]], None]] = {
+    "celery": _celery,
     "gunicorn": _gunicorn,
     "uvicorn": _uvicorn,
     "hypercorn": _uvicorn,
@@ -548,7 +559,7 @@ def is_test_file(image_path: str) -> bool:
     )
 
 
-def _fallback_entries(image: Image, sys_path: list[str]) -> tuple[list[str], list[str]]:
+def fallback_entries(image: Image, sys_path: Sequence[str]) -> tuple[list[str], list[str]]:
     """Every copied non-test .py file: as a module when it sits under a sys.path dir, else a script."""
     modules: list[str] = []
     scripts: list[str] = []
@@ -563,7 +574,7 @@ def _fallback_entries(image: Image, sys_path: list[str]) -> tuple[list[str], lis
     return modules, scripts
 
 
-def _module_name(image_path: str, sys_path: list[str], image: Image) -> str | None:
+def _module_name(image_path: str, sys_path: Sequence[str], image: Image) -> str | None:
     for directory in sys_path:
         prefix = directory.rstrip("/") + "/"
         if not image_path.startswith(prefix):

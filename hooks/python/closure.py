@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hooks.entrypoints import EntryPlan, plan_entrypoints
+from hooks.entrypoints import EntryPlan, fallback_entries, plan_entrypoints
 from hooks.model import Finding, Image
 from hooks.python import resolve as _resolve
 from hooks.python.imports import ImportRef, ParsedFile, parse_file
@@ -86,16 +86,21 @@ class _Walk:
     # --- entries ---------------------------------------------------------------------------
 
     def run(self) -> None:
+        elsewhere = []  # entry modules that are not first-party code (python -m http.server, -m celery ...)
         for module in self.plan.modules:
-            self._enter_module(module)
+            if not self._enter_module(module):
+                elsewhere.append(module)
         for script in self.plan.scripts:
             self._enter_script(script)
+        if elsewhere and not self.queue and not self._missing:
+            self._fall_back(elsewhere)
         while self.queue:
             self._visit(self.queue.popleft())
         for top in self._first_party & self.third_party.keys():
             del self.third_party[top]  # a bare namespace dir that turned out to hold first-party modules
 
-    def _enter_module(self, module: str) -> None:
+    def _enter_module(self, module: str) -> bool:
+        """Start from `module`; False when it is not first-party code (stdlib or third-party)."""
         located = self.resolver.locate(module)
         anchor = (self.dockerfile, self.plan.line, 1, None)
         if located.kind in ("image", "repo", "namespace"):
@@ -104,8 +109,32 @@ class _Walk:
                 main = self.resolver.locate(f"{module}.__main__")
                 if main.kind in ("image", "repo"):
                     self._require(main, (f"{module}.__main__",), anchor, optional=False)
+        elif located.kind in ("stdlib", "third_party"):
+            return False
         elif located.kind != "opaque":
             self._entry_problem(f"entrypoint module {module} is neither in the image nor in the repository")
+        return True
+
+    def _fall_back(self, modules: list[str]) -> None:
+        """The image runs someone else's module: we cannot tell which of our code it loads."""
+        names = ", ".join(modules)
+        self._missing[f"<entry>{names}"] = Finding(
+            code="PG103",
+            severity="warning",
+            dockerfile=self.dockerfile,
+            message=f"the entrypoint runs {names}, which is not code of this repository, so which of its modules "
+            f"run cannot be told ({self.plan.origin}); checking every copied non-test .py file instead "
+            "(set the service's `entrypoints` in [tool.predguard] to be precise)",
+            file=self.dockerfile,
+            line=self.plan.line,
+            column=1,
+            service=self.service,
+        )
+        fallback_modules, fallback_scripts = fallback_entries(self.image, self.plan.sys_path)
+        for module in fallback_modules:
+            self._enter_module(module)
+        for script in fallback_scripts:
+            self._enter_script(script)
 
     def _enter_script(self, script: str) -> None:
         image_file = self.image.files.get(script)

@@ -95,6 +95,7 @@ CASES = [
     Case("ENTRYPOINT exec + CMD shell form", entrypoint=["tini", "--"], cmd="gunicorn svc.main:app", modules=("svc.main",),
          sys_path=("/app",)),
     Case("nested sh -c", cmd=["sh", "-c", "sh -c \"bash -c 'python -m svc.main'\""], modules=("svc.main",), sys_path=("/app",)),
+    Case("celery -A", cmd="celery -A svc.main worker --loglevel=INFO -c 2", modules=("svc.main",), sys_path=("/app",)),
     Case("flask --app", cmd="flask --app web.app run --host 0.0.0.0", workdir="/app/src", modules=("web.app",), sys_path=("/app/src",)),
     Case("no WORKDIR means /", cmd=["python", "-m", "svc.main"], workdir=None, modules=("svc.main",), sys_path=("/",)),
 ]
