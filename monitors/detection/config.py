@@ -24,6 +24,9 @@ class DetectionConfig:
     # --- recovery (hysteresis): an upward CUSUM against floor + recovery_margin ---------
     recovery_margin: float = 0.02  # recovered means back above 57%, confirmed sequentially
     false_recoveries_per_year: float = 0.5  # for a model that stays right at the floor
+    # One day adds at most 1/min_recovery_days of the recovery threshold, so no single
+    # good day (however good) can resolve an alert: recovery takes >= this many game days.
+    min_recovery_days: int = 3
     # --- drift warning: a drop of warning_drop from the model's own baseline ------------
     warning_drop: float = 0.10  # 10 points below the reference-period hit rate
     warning_false_alarms_per_year: float = 0.10  # design budget (issue target: <= 0.25)
@@ -72,6 +75,7 @@ class DetectionConfig:
             "evaluation_weeks",
             "current_days",
             "weeks_rule_weeks",
+            "min_recovery_days",
         ):
             value = getattr(self, name)
             if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):

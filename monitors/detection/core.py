@@ -11,7 +11,9 @@ Two alerts, each a pair of one-sided CUSUMs with hysteresis:
                  floor + recovery_margin                -> resolves (never one good day)
   drift_warning: down-CUSUM against baseline - drop/2   -> fires;  up-CUSUM against
                  baseline - drop/2 + margin             -> resolves
-After a resolve the down-CUSUM restarts from zero, so an alert cannot flap back next day.
+Each day adds at most 1/min_recovery_days of the recovery threshold (a winsorised
+up-CUSUM), so one very good day never resolves an alert. After a resolve the down-CUSUM
+restarts from zero, so an alert cannot flap back the next day.
 """
 from __future__ import annotations
 
@@ -76,12 +78,13 @@ def with_hysteresis(down: FloatArray, down_h: FloatArray, up: FloatArray, up_h: 
         firing[fire:end] = True
         last = days if j is None else end + 1
         rec[start:last] = recovery[: last - start]
-        # While firing the breach statistic keeps accumulating (it shows how deep the breach is).
-        stat[start:last] = reflected_path(down[start:last], start=float(path[i]))
+        # While firing the down statistic keeps accumulating (it shows how deep the breach is);
+        # on the day recovery is confirmed it restarts from zero with that (good) day.
+        stat[start:end] = reflected_path(down[start:end], start=float(path[i]))
         if j is None:
             break
         resolved.append(end)
-        t = end + 1
+        t = end
     return AlertPath(stat, down_h, rec, up_h, firing, tuple(fired), tuple(resolved))
 
 
@@ -102,6 +105,7 @@ def detect(n: FloatArray, hits: FloatArray, config: DetectionConfig) -> Trace:
     breach_inc, breach_h = cusum(cfg.floor + half, cfg.floor - half, cfg.floor + half, cfg.breach_false_alarms_per_year)
     recovery_ref = cfg.floor + cfg.recovery_margin
     recovery_inc, recovery_h = cusum(recovery_ref - half, recovery_ref + half, cfg.floor, cfg.false_recoveries_per_year)
+    recovery_inc = np.minimum(recovery_inc, recovery_h / cfg.min_recovery_days)
 
     drop = cfg.warning_drop
     baseline = np.clip(ref.baseline, drop + 0.01, 0.99)
@@ -110,6 +114,7 @@ def detect(n: FloatArray, hits: FloatArray, config: DetectionConfig) -> Trace:
     low = np.clip(warn_ref - drop / 2, 0.005, 0.995)
     high = np.clip(warn_ref + drop / 2, 0.005, 0.995)
     warn_rec_inc, warn_rec_h = cusum(low, high, baseline - drop, cfg.false_recoveries_per_year)
+    warn_rec_inc = np.minimum(warn_rec_inc, warn_rec_h / cfg.min_recovery_days)
 
     return Trace(
         reference=ref,

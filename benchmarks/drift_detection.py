@@ -1,0 +1,312 @@
+"""Drift detection benchmark: how fast and how quietly each detector catches a hit-rate drop.
+
+Monte-Carlo on daily Bernoulli streams (fixed seeds), N graded predictions a day:
+  A   stable 60% for 2 years                      -> false alarms per year
+  A~  stable 60% with day-to-day variation: daily p ~ Normal(0.60, 0.03), clipped
+  B   the incident: 69.2% for 8 weeks, linear fall to 48.3% over 4 weeks, then flat
+      -> delay from the day the rate crosses 55% (negative = before it), warning lead time
+  C   abrupt 65% -> 50%                           -> delay from the first day at 50%
+A delay of 0 means the alarm is raised on the day itself (once its games are graded).
+
+Detectors: our monitor (monitors.detection.core.detect, the exact core of `evaluate`; the
+tests prove both equal day by day), the team's rule (weekly rate below 55% for 2 consecutive
+Sunday weeks, monitors.detection.rules), and River's ADWIN, PageHinkley and DDM at their
+defaults, fed the per-prediction 0/1 errors of the same streams (paired comparison).
+Every stream gets 8 weeks of warm-up before the measured part, for every detector.
+
+Seeds: the reported table uses seed base 0; the calibration check (`--calibrate`, which
+compares the Siegmund threshold design with simulated false alarms) uses seed base 1_000_000,
+so nothing reported was tuned on the seeds that measure it.
+
+    python benchmarks/drift_detection.py            # the full table (~2-4 min on 2 cores)
+    python benchmarks/drift_detection.py --quick    # a small version (< 30 s)
+    python benchmarks/drift_detection.py --calibrate
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+import os
+import sys
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from monitors.detection.config import DetectionConfig  # noqa: E402
+from monitors.detection.core import detect  # noqa: E402
+from monitors.detection.rules import weeks_rule_path  # noqa: E402
+
+FloatArray = NDArray[np.float64]
+WARMUP_DAYS = 56
+FIRST_DAY = dt.date(2025, 1, 1)
+VOLUMES = (30, 100, 300)
+DETECTORS = ("ours: breach", "ours: drift_warning", "team weeks rule", "River ADWIN", "River PageHinkley", "River DDM")
+RIVER = ("River ADWIN", "River PageHinkley", "River DDM")
+REPORT_SEED = 0
+CALIBRATION_SEED = 1_000_000
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    title: str
+    rates: tuple[float, ...]  # daily hit rate, warm-up included
+    sd: float  # day-to-day variation of the daily rate
+    change_day: int | None  # first day of the change (None: stable)
+    reference_day: int | None  # the day delays are counted from
+
+
+def scenarios() -> list[Scenario]:
+    two_years = 730
+    stable = (0.60,) * (WARMUP_DAYS + two_years)
+    fall = [0.692 + (0.483 - 0.692) * k / 28 for k in range(1, 29)]
+    incident = [0.692] * 56 + fall + [0.483] * 84  # the incident's 8 stable weeks are the warm-up
+    crossing = next(i for i, r in enumerate(incident) if r < 0.55)
+    abrupt = [0.65] * (WARMUP_DAYS + 28) + [0.50] * 84
+    return [
+        Scenario("A", "stable 60%, 2 years", stable, 0.0, None, None),
+        Scenario("A~", "stable 60% +/- sd 0.03 a day", stable, 0.03, None, None),
+        Scenario("B", "incident 69.2% -> 48.3% over 4 weeks", tuple(incident), 0.0, 56, crossing),
+        Scenario("C", "abrupt 65% -> 50%", tuple(abrupt), 0.0, WARMUP_DAYS + 28, WARMUP_DAYS + 28),
+    ]
+
+
+def daily_rates(scenario: Scenario, rng: np.random.Generator) -> FloatArray:
+    rates = np.asarray(scenario.rates, dtype=float)
+    if scenario.sd:
+        rates = np.clip(rates + rng.normal(0.0, scenario.sd, len(rates)), 0.0, 1.0)
+    return rates
+
+
+def onsets(firing: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """Days an alarm starts (False -> True)."""
+    previous = np.concatenate(([False], firing[:-1]))
+    return np.flatnonzero(firing & ~previous)
+
+
+def river_alarms(errors: NDArray[np.int8], per_day: int) -> dict[str, list[int]]:
+    from river import drift  # benchmark-only dependency
+
+    detectors = {"River ADWIN": drift.ADWIN(), "River PageHinkley": drift.PageHinkley(), "River DDM": drift.binary.DDM()}
+    alarms: dict[str, list[int]] = {name: [] for name in detectors}
+    values = errors.tolist()
+    for name, detector in detectors.items():
+        update = detector.update
+        found = alarms[name]
+        for i, value in enumerate(values):
+            update(value)
+            if detector.drift_detected:
+                found.append(i // per_day)
+    return alarms
+
+
+def run_stream(args: tuple[str, int, int, int, bool, DetectionConfig]) -> dict[str, list[int]]:
+    """Alarm days of every detector on one simulated stream."""
+    key, volume, run, seed_base, with_river, config = args
+    scenario = next(s for s in scenarios() if s.key == key)
+    rng = np.random.default_rng([seed_base, ord(key[0]), len(key), volume, run])
+    rates = daily_rates(scenario, rng)
+    days = len(rates)
+    if with_river:
+        outcomes = rng.random((days, volume)) < rates[:, None]
+        hits = outcomes.sum(axis=1).astype(float)
+    else:
+        outcomes = None
+        hits = rng.binomial(volume, rates).astype(float)
+    n = np.full(days, float(volume))
+    trace = detect(n, hits, config)
+    weeks = weeks_rule_path(FIRST_DAY, n, hits, config)
+    alarms = {
+        "ours: breach": list(trace.breach.fired_on),
+        "ours: drift_warning": list(trace.warning.fired_on),
+        "team weeks rule": onsets(weeks.firing).tolist(),
+    }
+    if outcomes is not None:
+        alarms.update(river_alarms((~outcomes).astype(np.int8).ravel(), volume))
+    return alarms
+
+
+@dataclass(frozen=True)
+class Cell:
+    runs: int
+    false_alarms_per_year: float | None = None
+    median: float | None = None
+    p90: float | None = None
+    missed: float = 0.0
+
+
+def summarise(scenario: Scenario, detector: str, results: list[dict[str, list[int]]]) -> Cell:
+    rows = [r[detector] for r in results if detector in r]
+    if not rows:
+        return Cell(0)
+    if scenario.change_day is None:
+        years = (len(scenario.rates) - WARMUP_DAYS) / 365.25
+        count = sum(sum(1 for day in row if day >= WARMUP_DAYS) for row in rows)
+        return Cell(len(rows), false_alarms_per_year=count / (years * len(rows)))
+    assert scenario.reference_day is not None
+    delays = []
+    for row in rows:
+        after = [day for day in row if day >= scenario.change_day]
+        delays.append(after[0] - scenario.reference_day if after else math.inf)
+    values = np.array(delays, dtype=float)
+    return Cell(
+        len(rows),
+        median=float(np.median(values)),
+        p90=float(np.percentile(values, 90, method="higher")),
+        missed=float(np.mean(~np.isfinite(values))),
+    )
+
+
+def simulate(
+    runs: int, river_runs: int, seed_base: int, config: DetectionConfig, workers: int
+) -> dict[tuple[str, int], list[dict[str, list[int]]]]:
+    tasks = [
+        (s.key, volume, run, seed_base, run < river_runs, config)
+        for s in scenarios()
+        for volume in VOLUMES
+        for run in range(runs)
+    ]
+    # River streams are the slow ones: hand them out first so both workers stay busy.
+    tasks.sort(key=lambda t: (not t[4], -t[1]))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        outputs = list(pool.map(run_stream, tasks, chunksize=8))
+    grouped: dict[tuple[str, int], list[dict[str, list[int]]]] = {}
+    for task, output in zip(tasks, outputs):
+        grouped.setdefault((task[0], task[1]), []).append(output)
+    return grouped
+
+
+def fmt(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "-"
+    if math.isinf(value):
+        return "never"
+    return f"{value:.{digits}f}"
+
+
+def table(grouped: dict[tuple[str, int], list[dict[str, list[int]]]]) -> tuple[str, dict[tuple[str, str, int], Cell]]:
+    cells: dict[tuple[str, str, int], Cell] = {}
+    header = (
+        "| detector | N/day | A: false alarms/yr | A~ (sd 0.03): false alarms/yr | "
+        "B: delay median / p90 (missed) | C: delay median / p90 (missed) | runs (A/B) |"
+    )
+    lines = [header, "|" + "---|" * 7]
+    for detector in DETECTORS:
+        for volume in VOLUMES:
+            row = {}
+            for s in scenarios():
+                cell = summarise(s, detector, grouped[(s.key, volume)])
+                cells[(detector, s.key, volume)] = cell
+                row[s.key] = cell
+            b, c = row["B"], row["C"]
+            if detector == "ours: drift_warning":
+                b_text = f"lead {fmt(-b.median if b.median is not None else None)} / p10 lead {fmt(-b.p90 if b.p90 is not None else None)}"
+            else:
+                b_text = f"{fmt(b.median)} / {fmt(b.p90)} ({b.missed:.0%})"
+            lines.append(
+                f"| {detector} | {volume} | {fmt(row['A'].false_alarms_per_year, 3)} | "
+                f"{fmt(row['A~'].false_alarms_per_year, 3)} | {b_text} | "
+                f"{fmt(c.median)} / {fmt(c.p90)} ({c.missed:.0%}) | {row['A'].runs}/{b.runs} |"
+            )
+    return "\n".join(lines), cells
+
+
+def warning_lead(grouped: dict[tuple[str, int], list[dict[str, list[int]]]], volume: int) -> float:
+    """Median days between the warning and the 55% crossing in B (positive = warned before)."""
+    b = next(s for s in scenarios() if s.key == "B")
+    assert b.reference_day is not None
+    leads = []
+    for row in grouped[("B", volume)]:
+        after = [day for day in row["ours: drift_warning"] if day >= (b.change_day or 0)]
+        leads.append(b.reference_day - after[0] if after else -math.inf)
+    return float(np.median(leads))
+
+
+def targets(cells: dict[tuple[str, str, int], Cell], grouped: dict[tuple[str, int], list[dict[str, list[int]]]]) -> list[tuple[str, float, str, bool]]:
+    def get(detector: str, key: str, volume: int, attr: str) -> float:
+        value = getattr(cells[(detector, key, volume)], attr)
+        return math.inf if value is None else float(value)
+
+    ours = "ours: breach"
+    checks = [
+        ("N=100 B breach median delay", get(ours, "B", 100, "median"), "<= 6", get(ours, "B", 100, "median") <= 6),
+        ("N=100 B breach p90 delay", get(ours, "B", 100, "p90"), "<= 9", get(ours, "B", 100, "p90") <= 9),
+        ("N=100 C breach median delay", get(ours, "C", 100, "median"), "<= 4", get(ours, "C", 100, "median") <= 4),
+        ("N=100 C breach p90 delay", get(ours, "C", 100, "p90"), "<= 6", get(ours, "C", 100, "p90") <= 6),
+        ("N=100 A breach false alarms/yr", get(ours, "A", 100, "false_alarms_per_year"), "<= 0.10", get(ours, "A", 100, "false_alarms_per_year") <= 0.10),
+        ("N=100 A~ breach false alarms/yr", get(ours, "A~", 100, "false_alarms_per_year"), "<= 0.15", get(ours, "A~", 100, "false_alarms_per_year") <= 0.15),
+        ("N=100 B warning median lead", warning_lead(grouped, 100), ">= 7", warning_lead(grouped, 100) >= 7),
+        ("N=100 A warning false alarms/yr", get("ours: drift_warning", "A", 100, "false_alarms_per_year"), "<= 0.25", get("ours: drift_warning", "A", 100, "false_alarms_per_year") <= 0.25),
+        ("N=30 B breach median delay", get(ours, "B", 30, "median"), "<= 11", get(ours, "B", 30, "median") <= 11),
+        ("N=30 B breach p90 delay", get(ours, "B", 30, "p90"), "<= 17", get(ours, "B", 30, "p90") <= 17),
+        ("N=30 A breach false alarms/yr", get(ours, "A", 30, "false_alarms_per_year"), "<= 0.10", get(ours, "A", 30, "false_alarms_per_year") <= 0.10),
+    ]
+    return checks
+
+
+def calibration(runs: int, workers: int, config: DetectionConfig) -> str:
+    """Design budget vs simulated false alarms at the design point (60%), calibration seeds."""
+    tasks = [(key, volume, run, CALIBRATION_SEED, False, config) for key in ("A", "A~") for volume in VOLUMES for run in range(runs)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        outputs = list(pool.map(run_stream, tasks, chunksize=16))
+    lines = [
+        "| stream | N/day | design breach budget/yr | simulated breach/yr | design warning budget/yr | simulated warning/yr | runs |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key in ("A", "A~"):
+        scenario = next(s for s in scenarios() if s.key == key)
+        for volume in VOLUMES:
+            rows = [o for t, o in zip(tasks, outputs) if t[0] == key and t[1] == volume]
+            breach = summarise(scenario, "ours: breach", rows).false_alarms_per_year
+            warning = summarise(scenario, "ours: drift_warning", rows).false_alarms_per_year
+            lines.append(
+                f"| {scenario.title} | {volume} | {config.breach_false_alarms_per_year:.3f} | {fmt(breach, 3)} | "
+                f"{config.warning_false_alarms_per_year:.3f} | {fmt(warning, 3)} | {len(rows)} |"
+            )
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a small version (< 30 s)")
+    parser.add_argument("--calibrate", action="store_true", help="check the threshold design on calibration seeds")
+    parser.add_argument("--runs", type=int, help="runs per cell for our monitor and the weeks rule")
+    parser.add_argument("--river-runs", type=int, help="runs per cell for the River detectors")
+    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    args = parser.parse_args(argv)
+    config = DetectionConfig()
+    started = time.perf_counter()
+    if args.calibrate:
+        print(calibration(args.runs or (40 if args.quick else 500), args.workers, config))
+        print(f"\n{time.perf_counter() - started:.1f} s")
+        return 0
+    runs = args.runs or (40 if args.quick else 1000)
+    river_runs = min(runs, args.river_runs if args.river_runs is not None else (3 if args.quick else 200))
+    grouped = simulate(runs, river_runs, REPORT_SEED, config, args.workers)
+    text, cells = table(grouped)
+    print(f"# drift detection, {dt.date.today().isoformat()}, seed base {REPORT_SEED}, {runs} runs per cell "
+          f"({river_runs} for River), delays in days")
+    print()
+    print(text)
+    print()
+    print("| target (issue #4) | measured | wanted | |")
+    print("|---|---|---|---|")
+    failed = 0
+    for name, value, wanted, ok in targets(cells, grouped):
+        failed += not ok
+        print(f"| {name} | {fmt(value, 3 if 'alarms' in name else 1)} | {wanted} | {'pass' if ok else 'FAIL'} |")
+    print(f"\n{time.perf_counter() - started:.1f} s on {args.workers} worker(s)")
+    if args.quick:
+        print("(quick run: too few runs to judge the targets; run without --quick for the table)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
