@@ -44,7 +44,9 @@ The rules:
   value is a query parameter.
 
 Backends: `DuckDBBackend` (embedded default) and `BigQueryBackend(client, "project.dataset")`
-(needs google-cloud-bigquery), both implementing `OutputBackend`.
+(needs google-cloud-bigquery), both implementing `OutputBackend`; `open_backend(spec)` picks
+one from `duckdb:///PATH` or `bigquery://PROJECT/DATASET` (default: $PREDGUARD_OUTPUT, else
+`duckdb:///.predguard/output.duckdb`).
 """
 from __future__ import annotations
 
@@ -52,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 
 from processors.output.audit import AcceptedValues, Audit, InRange, NotNull, RowCheck
 from processors.output.backend import MergeCounts, OutputBackend, TargetColumn
+from processors.output.backends import open_backend
 from processors.output.conform import ConformedBatch, Rejection, conform, record_id
 from processors.output.schema import Column, ColumnType, OutputSchema
 from processors.output.writer import AuditFailed, PublishReport, publish
@@ -63,7 +66,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AcceptedValues", "Audit", "AuditFailed", "BigQueryBackend", "Column", "ColumnType", "ConformedBatch",
     "DuckDBBackend", "InRange", "MergeCounts", "NotNull", "OutputBackend", "OutputSchema", "PublishReport",
-    "Rejection", "RowCheck", "TargetColumn", "conform", "publish", "record_id",
+    "Rejection", "RowCheck", "TargetColumn", "conform", "open_backend", "publish", "record_id",
 ]
 
 

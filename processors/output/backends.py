@@ -1,0 +1,42 @@
+"""Pick an output backend from one string, the same way everywhere (config, CLI, environment).
+
+    duckdb:///out/predictions.duckdb    a file, relative to the working directory
+    duckdb:////var/lib/out.duckdb       an absolute file (SQLAlchemy's convention)
+    duckdb:///:memory:                  in memory (tests, dry runs)
+    bigquery://PROJECT/DATASET          BigQuery, through google-cloud-bigquery's default credentials
+
+No spec: $PREDGUARD_OUTPUT, else the embedded default `duckdb:///.predguard/output.duckdb`.
+"""
+from __future__ import annotations
+
+import os
+
+from predguard.errors import InputError
+from processors.output.backend import OutputBackend
+
+DEFAULT_OUTPUT = "duckdb:///.predguard/output.duckdb"
+OUTPUT_ENV = "PREDGUARD_OUTPUT"
+
+
+def open_backend(spec: str | None = None, *, where: str = "--output") -> OutputBackend:
+    spec = (spec or os.environ.get(OUTPUT_ENV) or DEFAULT_OUTPUT).strip()
+    scheme, sep, rest = spec.partition("://")
+    if not sep:
+        raise InputError(f"output {spec!r} needs a scheme: duckdb:///PATH or bigquery://PROJECT/DATASET", where=where)
+    if scheme == "duckdb":
+        path = rest[1:] if rest.startswith("/") else rest
+        if not path:
+            raise InputError(f"DuckDB output needs a file path (or :memory:): duckdb:///PATH, got {spec!r}", where=where)
+        from processors.output.duckdb_backend import DuckDBBackend
+
+        return DuckDBBackend.open(path)
+    if scheme in ("bigquery", "bq"):
+        project, sep, dataset = rest.strip("/").partition("/")
+        if not sep or not project or not dataset or "/" in dataset:
+            raise InputError(f"BigQuery output must be bigquery://PROJECT/DATASET, got {spec!r}", where=where)
+        from google.cloud import bigquery
+
+        from processors.output.bigquery_backend import BigQueryBackend
+
+        return BigQueryBackend(bigquery.Client(project=project), f"{project}.{dataset}")
+    raise InputError(f"unknown output {spec!r}; use duckdb:///PATH or bigquery://PROJECT/DATASET", where=where)
