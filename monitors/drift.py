@@ -264,10 +264,16 @@ def run_daily(
         verdicts = [dataclasses.replace(v, notes=(*v.notes, note)) for v in verdicts]
 
     state_file = state_path or config.state or DEFAULT_STATE_PATH
-    # Built (and its configuration checked) before anything is persisted, even on a dry run.
-    from monitors.alerting import build_notifier
 
-    notifier = build_notifier(config.slack, out=out, chart_dir=state_file.parent / "charts", environ=environ)
+    def make_notifier() -> Any:
+        from monitors.alerting import build_notifier
+
+        return build_notifier(config.slack, out=out, chart_dir=state_file.parent / "charts", environ=environ)
+
+    # A configured Slack is built (and its configuration checked) before anything is
+    # persisted, even on a dry run. With none configured, the terminal notifier is only
+    # built when there is something to deliver: importing the chart stack costs ~1 s.
+    notifier = make_notifier() if config.slack else None
     state_store = _state_store(config, state_file, dry_run, bigquery)
     records = state_store.load() if state_store is not None else {}
     notifications: list[Notification] = []
@@ -290,7 +296,8 @@ def run_daily(
     with Outbox(state_file.parent / "drift-outbox.sqlite") as outbox:
         _enqueue(outbox, notifications)
         state_store.save(changed.values())
-        run.sent = _deliver(outbox, notifier, state_store)
+        if outbox.depth():
+            run.sent = _deliver(outbox, notifier or make_notifier(), state_store)
     for n in notifications:
         run.retrain.extend(retrain_trigger.trigger(n, command=config.retrain_command, webhook=config.retrain_webhook))
     return run
