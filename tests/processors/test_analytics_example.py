@@ -25,7 +25,7 @@ NAMES = ["player_game_summary", "team_offense_game_summary", "team_defense_game_
 @pytest.fixture
 def analytics(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     monkeypatch.syspath_prepend(str(PLATFORM))
-    monkeypatch.setenv("ANALYTICS_WAREHOUSE", str(tmp_path / "warehouse.sqlite3"))
+    monkeypatch.setenv("ANALYTICS_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
     monkeypatch.delenv("DATA_DIR", raising=False)
     from data_processors.analytics import main
 
@@ -60,6 +60,21 @@ def test_the_day_after_every_processor_loads_real_rows(analytics) -> None:
     }
 
 
+def test_rerunning_a_date_rewrites_the_same_rows_and_missing_context_is_degraded_not_guessed(analytics) -> None:
+    from data_processors.analytics import warehouse
+
+    now = datetime(2026, 1, 30, 15, 0, tzinfo=timezone.utc)
+    [context] = [p for p in analytics.build_processors() if p.name == "upcoming_team_game_context"]
+    first, again = context.run(date(2026, 1, 29), now=now), context.run(date(2026, 1, 29), now=now)
+    assert first.outcome is again.outcome is Outcome.SUCCESS
+    rows = warehouse.read("upcoming_team_game_context")
+    assert len(rows) == 6  # keyed by (game_id, team): the second run did not add rows
+    phx = next(r for r in rows if r["team"] == "PHX")  # PHX has no earlier game in the data
+    assert (phx["rest_days"], phx["is_degraded"], phx["degraded_reason"]) == (None, True, "missing optional: rest_days")
+    assert {r["source_used_schedule"] for r in rows} == {"schedule.csv"}
+    assert sum(r["is_degraded"] for r in rows) == 2  # PHX and NYK
+
+
 def test_games_not_final_keep_a_past_date_same_day(analytics) -> None:
     # The 30th's games are still "scheduled" in the data: a run on the 31st must not call that a failure.
     next_day = datetime(2026, 1, 31, 15, 0, tzinfo=timezone.utc)
@@ -89,7 +104,7 @@ def gunicorn_service(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         "PYTHONPATH": os.pathsep.join([str(PLATFORM), str(REPO)]),
         "PREDGUARD_STORE": f"sqlite:///{tmp_path / 'runs.sqlite3'}",
         "PREDGUARD_OUTBOX": str(tmp_path / "outbox.sqlite3"),
-        "ANALYTICS_WAREHOUSE": str(tmp_path / "warehouse.sqlite3"),
+        "ANALYTICS_WAREHOUSE": str(tmp_path / "warehouse.duckdb"),
         "K_REVISION": "analytics-00001-test",
     }
     proc = subprocess.Popen(

@@ -78,9 +78,10 @@ def test_an_sqlite_store_whose_directory_is_missing_is_down_until_it_appears(tmp
     assert [m.run_id for m in store.markers()] == ["r1"]
 
 
-def test_more_markers_than_one_write_batch(any_store: Store) -> None:
-    from processors.stores.bigquery import MERGE_BATCH
+def test_more_markers_than_one_write_batch(any_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from processors.stores import bigquery as bigquery_store
 
-    many = [marker(f"r{i:04d}", minutes=i) for i in range(MERGE_BATCH + 5)]
+    monkeypatch.setattr(bigquery_store, "MERGE_BATCH", 3)  # the real batch is 100: same code path, fewer rows
+    many = [marker(f"r{i:04d}", minutes=i) for i in range(8)]
     any_store.append_markers(many + many[:3])
     assert [m.run_id for m in any_store.markers()] == [m.run_id for m in many]

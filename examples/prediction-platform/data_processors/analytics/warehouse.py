@@ -1,36 +1,47 @@
-"""The example's local warehouse: one SQLite file, rows upserted by primary key.
-
-Kept deliberately small: the point of the example is the processor lifecycle. Writes are
-keyed upserts (never DELETE+INSERT), so a re-run or a redelivery rewrites the same rows.
+"""The example's local warehouse: a DuckDB file written through predguard's safe output writes
+(processors.output): a declared schema, typed NULLs flagged degraded, provenance, keyed MERGE,
+and write–audit–publish with quarantine. On the real platform the same call takes a
+`BigQueryBackend` instead.
 """
 from __future__ import annotations
 
 import os
-import sqlite3
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
+
+from processors.output import Audit, DuckDBBackend, OutputSchema, conform, publish
 
 WAREHOUSE_ENV = "ANALYTICS_WAREHOUSE"
 
 
 def path() -> str:
-    return os.environ.get(WAREHOUSE_ENV) or os.path.join(tempfile.gettempdir(), "prediction-platform-analytics.sqlite3")
+    return os.environ.get(WAREHOUSE_ENV) or os.path.join(tempfile.gettempdir(), "prediction-platform-analytics.duckdb")
 
 
-def upsert(table: str, key: Sequence[str], rows: Sequence[dict[str, Any]]) -> int:
-    """Insert or update `rows` in `table` by the primary key `key`; the number of rows written."""
-    if not rows:
-        return 0
-    columns = list(rows[0])
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key) or f"{key[0]} = excluded.{key[0]}"
-    with sqlite3.connect(path(), timeout=30) as conn:
-        conn.execute(
-            f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(columns)}, PRIMARY KEY ({', '.join(key)}))"
-        )
-        conn.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
-            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}",
-            [tuple(row[c] for c in columns) for row in rows],
-        )
-    return len(rows)
+def write(
+    schema: OutputSchema,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    run_id: str,
+    audits: Sequence[Audit] = (),
+    provenance: Mapping[str, str | None] | None = None,
+) -> int:
+    """Publish `rows` into `schema.table`, keyed by its primary key; the number of rows published."""
+    backend = DuckDBBackend.open(path())
+    try:
+        report = publish(conform(rows, schema, provenance=provenance), backend, run_id=run_id, audits=audits)
+    finally:
+        backend.close()
+    return report.published
+
+
+def read(table: str) -> list[dict[str, Any]]:
+    """Every row of an output table (for the demo and the tests)."""
+    backend = DuckDBBackend.open(path())
+    try:
+        cursor = backend.connection.execute(f'SELECT * FROM "{table}" ORDER BY ALL')
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+    finally:
+        backend.close()
