@@ -13,6 +13,8 @@ from datetime import date, datetime
 from statistics import mean
 from typing import Any, ClassVar
 
+import duckdb
+
 from data_processors.analytics import sources, warehouse
 from processors import ProcessingMode, Processor, RunContext
 from processors.errors import ValidationError
@@ -27,6 +29,8 @@ def _key(*names: str) -> list[Column]:
 
 class _Phase3(Processor):
     phase = 3
+    # The warehouse file locked by another process, or a volume hiccup: worth a redelivery.
+    transient_errors = (duckdb.IOException,)
     output: ClassVar[OutputSchema]
     audits: ClassVar[tuple[Audit, ...]] = ()
     source: ClassVar[str] = ""  # the input recorded as provenance (source_used_<input>)
