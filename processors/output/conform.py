@@ -178,8 +178,7 @@ def _conform_row(
     key = tuple(row[k] for k in schema.primary_key) if key_ok else None
     rid = record_id(key) if key is not None else f"#{position}"
 
-    known = {c.name for c in schema.all_columns} - {IS_DEGRADED}
-    unknown = sorted(str(k) for k in raw if k not in known)
+    unknown = sorted(str(k) for k in raw if k not in schema.writable_names)
     if unknown:
         problems.append(f"unknown column(s) {', '.join(unknown)}")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from enum import StrEnum
 
 from predguard.errors import InputError
@@ -112,17 +113,22 @@ class OutputSchema:
                 return column
         raise InputError(f"{self.table!r} has no column {name!r}", where="output schema")
 
-    @property
+    @cached_property
     def provenance_columns(self) -> tuple[Column, ...]:
         return tuple(Column(SOURCE_PREFIX + source, ColumnType.STRING) for source in self.provenance)
 
-    @property
+    @cached_property  # derived once: conform asks for it on every row
     def all_columns(self) -> tuple[Column, ...]:
         """Declared columns, then provenance, then the degradation flag and its reason."""
         return (*self.columns, *self.provenance_columns,
                 Column(IS_DEGRADED, ColumnType.BOOL, required=True), Column(DEGRADED_REASON, ColumnType.STRING))
 
-    @property
+    @cached_property
+    def writable_names(self) -> frozenset[str]:
+        """Keys a producer may put in a row: every column but `is_degraded`, which is derived."""
+        return frozenset(c.name for c in self.all_columns) - {IS_DEGRADED}
+
+    @cached_property
     def required_in_target(self) -> frozenset[str]:
         """Columns a target table must have: required ones, and the degradation pair (without
         them a degraded row could not say so)."""
