@@ -37,6 +37,10 @@ class DetectionConfig:
     # only on earlier days: the whole path is a pure function of the past (honest backtests).
     reference_days: int = 56
     reference_gap_days: int = 28
+    # phi is a property of the platform (how correlated one day's games are), so it is measured
+    # on a longer window ending at the same place: a noisy phi that comes out too low inflates
+    # false alarms far more than one too high slows detection.
+    dispersion_days: int = 168
     min_reference_days: int = 28  # days with graded predictions needed in the reference
     min_reference_n: int = 300  # graded predictions needed in the reference
     # --- evidence and "too few to judge" -------------------------------------------------
@@ -71,6 +75,7 @@ class DetectionConfig:
                 fail(name, "a positive number of alarms per year")
         for name in (
             "reference_days",
+            "dispersion_days",
             "min_reference_days",
             "evaluation_weeks",
             "current_days",

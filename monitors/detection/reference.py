@@ -37,28 +37,38 @@ def _window_sums(values: FloatArray, lo: NDArray[np.int64], hi: NDArray[np.int64
     return prefix[hi] - prefix[lo]
 
 
-def reference_stats(n: FloatArray, hits: FloatArray, config: DetectionConfig) -> Reference:
-    days = len(n)
-    t = np.arange(days)
-    hi = np.clip(t - config.reference_gap_days, 0, days)
-    lo = np.clip(t - config.reference_gap_days - config.reference_days, 0, days)
+def dispersion(n: FloatArray, hits: FloatArray, hi: NDArray[np.int64], window: int) -> FloatArray:
+    """phi over the `window` days ending before `hi`, floored at 1."""
+    lo = np.clip(hi - window, 0, len(n))
     played = n > 0
     safe_n = np.where(played, n, 1.0)
     game_days = _window_sums(played.astype(float), lo, hi)
     total_n = _window_sums(n, lo, hi)
     total_hits = _window_sums(hits, lo, hi)
     sum_sq = _window_sums(np.where(played, hits * hits / safe_n, 0.0), lo, hi)
-
-    adequate = (game_days >= config.min_reference_days) & (total_n >= max(config.min_reference_n, 1))
     with np.errstate(invalid="ignore", divide="ignore"):
-        raw_rate = np.where(total_n > 0, total_hits / total_n, 0.5)
-        rate = np.clip(raw_rate, 0.02, 0.98)
+        rate = np.clip(np.where(total_n > 0, total_hits / total_n, 0.5), 0.02, 0.98)
         # sum_i (x_i - n_i p)^2 / n_i, expanded so it is a function of window sums only
         pearson = sum_sq - 2.0 * rate * total_hits + rate * rate * total_n
         phi = pearson / (rate * (1.0 - rate) * np.maximum(game_days - 1.0, 1.0))
+    return np.where(game_days >= 2, np.maximum(phi, 1.0), 1.0)
+
+
+def reference_stats(n: FloatArray, hits: FloatArray, config: DetectionConfig) -> Reference:
+    days = len(n)
+    t = np.arange(days)
+    hi = np.clip(t - config.reference_gap_days, 0, days)
+    lo = np.clip(t - config.reference_gap_days - config.reference_days, 0, days)
+    played = n > 0
+    game_days = _window_sums(played.astype(float), lo, hi)
+    total_n = _window_sums(n, lo, hi)
+    total_hits = _window_sums(hits, lo, hi)
+    adequate = (game_days >= config.min_reference_days) & (total_n >= max(config.min_reference_n, 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.clip(np.where(total_n > 0, total_hits / total_n, 0.5), 0.02, 0.98)
         mean_n = np.where(game_days > 0, total_n / np.maximum(game_days, 1.0), 1.0)
         fraction = np.where(hi > lo, game_days / np.maximum(hi - lo, 1), 1.0)
-    phi = np.where(adequate, np.maximum(phi, 1.0), 1.0)
+    phi = np.where(adequate, dispersion(n, hits, hi, config.dispersion_days), 1.0)
     return Reference(
         adequate=adequate,
         baseline=rate,
