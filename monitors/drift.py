@@ -306,7 +306,7 @@ def run_daily(
 def _state_store(config: DriftConfig, path: Path, dry_run: bool, bigquery: Any) -> StateStore | None:
     if config.state_table:
         client = bigquery if bigquery is not None else bigquery_client(config.state_table.split(".")[0])
-        return BigQueryStateStore(client, config.state_table)
+        return BigQueryStateStore(client, config.state_table, create=not dry_run)
     if dry_run and not path.exists():
         return None  # nothing stored yet, and a dry run must not create the file
     if dry_run:

@@ -185,16 +185,22 @@ _BQ_SCHEMA = (
 class BigQueryStateStore:
     """Production: the same records in a BigQuery table, written with parameterised MERGEs."""
 
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: Any, table: str, *, create: bool = True) -> None:
         from google.cloud import bigquery
 
         self.client = client
         self.table = table
-        schema = [bigquery.SchemaField(name, kind) for name, kind in _BQ_SCHEMA]
-        client.create_table(bigquery.Table(table, schema=schema), exists_ok=True)
+        if create:
+            schema = [bigquery.SchemaField(name, kind) for name, kind in _BQ_SCHEMA]
+            client.create_table(bigquery.Table(table, schema=schema), exists_ok=True)
 
     def load(self) -> dict[str, AlertRecord]:
-        rows = self.client.query(f"SELECT * FROM `{self.table}`").result(timeout=60)
+        from google.api_core.exceptions import NotFound
+
+        try:
+            rows = self.client.query(f"SELECT * FROM `{self.table}`").result(timeout=60)
+        except NotFound:
+            return {}  # a dry run before the first real run: no state yet
         return {row["fingerprint"]: _from_row(dict(row.items())) for row in rows}
 
     def save(self, records: Iterable[AlertRecord]) -> None:

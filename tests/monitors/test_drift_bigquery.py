@@ -137,3 +137,40 @@ def test_the_daily_job_end_to_end_on_bigquery(bq_client, bq_dataset, tmp_path) -
     assert len(BigQueryHistoryStore(bq_client, f"{bq_dataset}.drift_runs").rows()) == 2
     assert BigQueryStateStore(bq_client, f"{bq_dataset}.drift_alert_state").load()["breach:sinking"].firing
     assert not (tmp_path / "state.sqlite").exists()  # state and history went to BigQuery
+
+
+def test_a_dry_run_on_bigquery_creates_no_table(bq_client, bq_dataset, tmp_path) -> None:
+    table = make_table(bq_client, f"{bq_dataset}.graded", random_rows(START, 40, {"a": 0.6}, per_day=30))
+    config = DriftConfig(source=f"bigquery:{table}", state_table=f"{bq_dataset}.state", history_table=f"{bq_dataset}.runs")
+    run = run_daily(
+        config, source_text=None, table=None, as_of=START + dt.timedelta(days=39), dry_run=True,
+        state_path=tmp_path / "s.sqlite", out=io.StringIO(), bigquery=bq_client, environ={},
+    )
+    assert [v.system_id for v in run.verdicts] == ["a"]
+    assert sorted(t.table_id for t in bq_client.list_tables(bq_dataset)) == ["graded"]
+    assert not tmp_path.joinpath("s.sqlite").exists()
+
+
+def test_the_command_line_on_bigquery_through_the_emulator_host_variable(bq_client, bq_dataset, bigquery_emulator_server, tmp_path) -> None:
+    """`predguard drift --source bigquery:...` as a scheduler runs it, the client made by the command."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    rows = random_rows(START, 30, {"a": 0.62}, per_day=30)
+    table = make_table(bq_client, f"{bq_dataset}.graded", rows)
+    env = {**os.environ, "BIGQUERY_EMULATOR_HOST": bigquery_emulator_server.url}
+    env.pop("SLACK_BOT_TOKEN", None)
+    env.pop("SLACK_WEBHOOK_URL", None)
+    repo = Path(__file__).resolve().parents[2]
+    argv = [sys.executable, "-m", "monitors.drift", "--source", f"bigquery:{table}", "--as-of", str(START + dt.timedelta(days=29)), "--format", "json"]
+    done = subprocess.run([*argv, "--state", str(tmp_path / "s.sqlite")], cwd=repo, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["bytes_processed"] == 0 and result["source"] == f"bigquery:{table}"
+    assert [s["system_id"] for s in result["systems"]] == ["a"]
+    wrong = subprocess.run([*argv[:4], f"bigquery:{bq_dataset}.absent", *argv[5:]], cwd=repo, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert wrong.returncode == 2
+    assert wrong.stderr.strip() == f"predguard drift: error: bigquery:{bq_dataset}.absent: table not found (no columns in INFORMATION_SCHEMA.COLUMNS)"

@@ -348,3 +348,10 @@ def test_backtest_bad_input() -> None:
     )
     assert "the following arguments are required: --from" in expect_input_error("backtest", "--source", str(EXAMPLE_CSV), "--to", "2026-01-01")
     assert "no rows with a game date" in expect_input_error("backtest", "--source", str(EXAMPLE_CSV), "--from", "2024-01-01", "--to", "2024-02-01")
+
+
+def test_backtest_text_lists_one_line_per_alert() -> None:
+    code, out, _ = cli("backtest", "--source", str(EXAMPLE_CSV), "--from", "2025-12-01", "--to", "2026-01-10")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].endswith(f"{EXAMPLE_CSV}: {len(lines) - 1} alert(s)")
+    assert any(" catboost_v8 " in line and " breach " in line for line in lines[1:])
