@@ -71,11 +71,12 @@ class Staged(Protocol):
 class OutputBackend(Protocol):
     name: str
 
-    def create_tables(self, schema: OutputSchema) -> None:
-        """Create the target (from the schema) and its quarantine table where absent."""
+    def describe(self, tables: Sequence[str]) -> dict[str, dict[str, TargetColumn]]:
+        """Columns of those `tables` that exist, from the catalog (information schema), in one
+        query; a table that does not exist is absent from the answer."""
 
-    def describe(self, table: str) -> dict[str, TargetColumn] | None:
-        """The table's columns from the catalog (information schema), or None if it is absent."""
+    def create_tables(self, schema: OutputSchema, *, target: bool, quarantine: bool) -> None:
+        """Create the target (from the schema) and/or its quarantine table, if absent."""
 
     def stage(self, plan: StagePlan) -> AbstractContextManager[Staged]:
         """Write the rows to a staging place; on leaving, drop it. Leaving with an exception

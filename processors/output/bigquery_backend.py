@@ -90,30 +90,33 @@ class BigQueryBackend:
         job.result(timeout=self.timeout_s)
         return job
 
-    def create_tables(self, schema: OutputSchema) -> None:
+    def create_tables(self, schema: OutputSchema, *, target: bool = True, quarantine: bool = True) -> None:
+        wanted = ([(schema.table, schema.all_columns)] if target else []) + (
+            [(schema.quarantine_table, QUARANTINE_COLUMNS)] if quarantine else [])
         try:
-            self.client.create_table(bigquery.Table(self._table_id(schema.table),
-                                                    schema=[_field(c) for c in schema.all_columns]),
-                                     exists_ok=True, timeout=self.timeout_s)
-            self.client.create_table(bigquery.Table(self._table_id(schema.quarantine_table),
-                                                    schema=[_field(c) for c in QUARANTINE_COLUMNS]),
-                                     exists_ok=True, timeout=self.timeout_s)
+            for table, columns in wanted:
+                self.client.create_table(bigquery.Table(self._table_id(table), schema=[_field(c) for c in columns]),
+                                         exists_ok=True, timeout=self.timeout_s)
         except api_exceptions.NotFound as exc:
             raise InputError(f"dataset {self.project}.{self.dataset} not found ({exc.message})",
                              where="output dataset") from None
 
-    def describe(self, table: str) -> dict[str, TargetColumn] | None:
-        job = self._query(
-            f"SELECT column_name, data_type, is_nullable FROM `{self.project}.{self.dataset}.INFORMATION_SCHEMA.COLUMNS` "
-            "WHERE table_name = @table ORDER BY ordinal_position",
-            [bigquery.ScalarQueryParameter("table", "STRING", check_identifier(table, "table"))],
-        )
-        found = list(job.result(timeout=self.timeout_s))
-        if not found:
-            return None
-        return {row["column_name"]: TargetColumn(row["column_name"], _catalog_type(row["data_type"]), row["data_type"],
-                                                 row["is_nullable"] == "YES")
-                for row in found}
+    def describe(self, tables: Sequence[str]) -> dict[str, dict[str, TargetColumn]]:
+        try:
+            job = self._query(
+                "SELECT table_name, column_name, data_type, is_nullable "
+                f"FROM `{self.project}.{self.dataset}.INFORMATION_SCHEMA.COLUMNS` "
+                "WHERE table_name IN UNNEST(@tables) ORDER BY table_name, ordinal_position",
+                [bigquery.ArrayQueryParameter("tables", "STRING", [check_identifier(t, "table") for t in tables])],
+            )
+        except api_exceptions.NotFound as exc:
+            raise InputError(f"dataset {self.project}.{self.dataset} not found ({exc.message})",
+                             where="output dataset") from None
+        described: dict[str, dict[str, TargetColumn]] = {}
+        for row in job.result(timeout=self.timeout_s):
+            described.setdefault(row["table_name"], {})[row["column_name"]] = TargetColumn(
+                row["column_name"], _catalog_type(row["data_type"]), row["data_type"], row["is_nullable"] == "YES")
+        return described
 
     @contextmanager
     def stage(self, plan: StagePlan) -> Iterator[_BigQueryStaged]:

@@ -88,23 +88,26 @@ class DuckDBBackend:
     def close(self) -> None:
         self.connection.close()
 
-    def create_tables(self, schema: OutputSchema) -> None:
+    def create_tables(self, schema: OutputSchema, *, target: bool = True, quarantine: bool = True) -> None:
         with self.connection.cursor() as cursor:
-            cursor.execute(_create_sql(schema.table, schema.all_columns, schema.primary_key))
-            cursor.execute(_create_sql(schema.quarantine_table, QUARANTINE_COLUMNS, QUARANTINE_KEY))
+            if target:
+                cursor.execute(_create_sql(schema.table, schema.all_columns, schema.primary_key))
+            if quarantine:
+                cursor.execute(_create_sql(schema.quarantine_table, QUARANTINE_COLUMNS, QUARANTINE_KEY))
 
-    def describe(self, table: str) -> dict[str, TargetColumn] | None:
+    def describe(self, tables: Sequence[str]) -> dict[str, dict[str, TargetColumn]]:
         with self.connection.cursor() as cursor:
             found = cursor.execute(
-                "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
-                "WHERE table_catalog = current_database() AND table_schema = current_schema() AND table_name = $table "
-                "ORDER BY ordinal_position",
-                {"table": check_identifier(table, "table")},
+                "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns "
+                "WHERE table_catalog = current_database() AND table_schema = current_schema() "
+                "AND list_contains($tables, table_name) ORDER BY table_name, ordinal_position",
+                {"tables": [check_identifier(t, "table") for t in tables]},
             ).fetchall()
-        if not found:
-            return None
-        return {name: TargetColumn(name, CATALOG_TYPES.get(data_type), data_type, nullable == "YES")
-                for name, data_type, nullable in found}
+        described: dict[str, dict[str, TargetColumn]] = {}
+        for table, name, data_type, nullable in found:
+            described.setdefault(table, {})[name] = TargetColumn(name, CATALOG_TYPES.get(data_type), data_type,
+                                                                 nullable == "YES")
+        return described
 
     @contextmanager
     def stage(self, plan: StagePlan) -> Iterator[_DuckDBStaged]:

@@ -97,8 +97,13 @@ def publish(
         raise InputError(f"max_rejected_fraction must be between 0 and 1, got {max_rejected_fraction}", where=where)
     checked_audits = check_audits(audits, schema)
 
-    backend.create_tables(schema)
-    target = backend.describe(schema.table)
+    # One catalog query in the steady state; tables are created only when absent.
+    found = backend.describe([schema.table, schema.quarantine_table])
+    if schema.table not in found or schema.quarantine_table not in found:
+        backend.create_tables(schema, target=schema.table not in found, quarantine=schema.quarantine_table not in found)
+        if schema.table not in found:
+            found = backend.describe([schema.table])
+    target = found.get(schema.table)
     if target is None:
         raise InputError(f"table {schema.table} is missing after creating it", where=where)
     columns, missing_optional = guard_target(schema, target, where)

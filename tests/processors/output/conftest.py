@@ -86,6 +86,7 @@ class Warehouse:
 
 @pytest.fixture(params=["duckdb", pytest.param("bigquery", marks=pytest.mark.bigquery)])
 def warehouse(request: pytest.FixtureRequest) -> Iterator[Warehouse]:
+    """Each backend in turn: for what differs by backend (catalog reads, SQL, atomicity, cleanup)."""
     if request.param == "duckdb":
         backend = DuckDBBackend.open()
         yield Warehouse("duckdb", backend, backend.connection)
@@ -96,3 +97,11 @@ def warehouse(request: pytest.FixtureRequest) -> Iterator[Warehouse]:
     client = request.getfixturevalue("bq_client")
     dataset = request.getfixturevalue("bq_dataset")
     yield Warehouse("bigquery", BigQueryBackend(client, dataset, timeout_s=30), client, dataset)
+
+
+@pytest.fixture
+def embedded() -> Iterator[Warehouse]:
+    """DuckDB only: for the writer's own logic, which no backend changes (keeps the suite fast)."""
+    backend = DuckDBBackend.open()
+    yield Warehouse("duckdb", backend, backend.connection)
+    backend.close()

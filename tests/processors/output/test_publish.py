@@ -75,10 +75,10 @@ def test_rerunning_the_same_batch_is_idempotent(warehouse: Warehouse) -> None:
     assert len(before[1]) == 1
 
 
-def test_duplicates_in_a_batch_are_written_once_last_wins(warehouse: Warehouse) -> None:
-    report = publish(batch_of(full("p1", 1.0), full("p1", 2.0), full("p1", 3.0)), warehouse.backend, run_id="r")
+def test_duplicates_in_a_batch_are_written_once_last_wins(embedded: Warehouse) -> None:
+    report = publish(batch_of(full("p1", 1.0), full("p1", 2.0), full("p1", 3.0)), embedded.backend, run_id="r")
     assert (report.inserted, report.deduplicated) == (1, 2)
-    assert [(r["player_id"], r["predicted_points"]) for r in warehouse.rows(TABLE)] == [("p1", 3.0)]
+    assert [(r["player_id"], r["predicted_points"]) for r in embedded.rows(TABLE)] == [("p1", 3.0)]
 
 
 def test_audit_quarantines_only_the_bad_ids_and_the_rest_publish(warehouse: Warehouse) -> None:
@@ -134,14 +134,14 @@ def test_an_empty_batch_publishes_nothing(warehouse: Warehouse) -> None:
     assert warehouse.rows(TABLE) == []
 
 
-def test_too_many_rejections_fail_the_audit_and_publish_nothing(warehouse: Warehouse) -> None:
+def test_too_many_rejections_fail_the_audit_and_publish_nothing(embedded: Warehouse) -> None:
     batch = batch_of(full("p1", 500.0), full("p2", 600.0), full("p3", 10.0))
     with pytest.raises(AuditFailed, match="2 of 3 rows rejected, more than the 50% allowed"):
-        publish(batch, warehouse.backend, run_id="r", audits=[InRange("predicted_points", 0, 100)],
+        publish(batch, embedded.backend, run_id="r", audits=[InRange("predicted_points", 0, 100)],
                 max_rejected_fraction=0.5)
-    assert warehouse.rows(TABLE) == []
-    assert warehouse.rows(QUARANTINE, order_by="record_id") == []
-    report = publish(batch, warehouse.backend, run_id="r", audits=[InRange("predicted_points", 0, 100)],
+    assert embedded.rows(TABLE) == []
+    assert embedded.rows(QUARANTINE, order_by="record_id") == []
+    report = publish(batch, embedded.backend, run_id="r", audits=[InRange("predicted_points", 0, 100)],
                      max_rejected_fraction=0.7)
     assert report.published == 1
 
@@ -167,11 +167,11 @@ def test_target_missing_a_required_column_is_an_input_error_naming_it(warehouse:
     assert warehouse.rows(TABLE) == []
 
 
-def test_target_without_the_degradation_columns_is_refused(warehouse: Warehouse) -> None:
-    warehouse.create(TABLE, [("game_date", ColumnType.DATE, True), ("player_id", ColumnType.STRING, True),
+def test_target_without_the_degradation_columns_is_refused(embedded: Warehouse) -> None:
+    embedded.create(TABLE, [("game_date", ColumnType.DATE, True), ("player_id", ColumnType.STRING, True),
                              ("predicted_points", ColumnType.FLOAT64, True)])
     with pytest.raises(InputError, match="has no column is_degraded"):
-        publish(batch_of(full("p1", 20.0)), warehouse.backend, run_id="r")
+        publish(batch_of(full("p1", 20.0)), embedded.backend, run_id="r")
 
 
 def test_target_column_of_another_type_is_an_input_error(warehouse: Warehouse) -> None:
@@ -206,8 +206,11 @@ def test_a_failing_merge_leaves_the_target_untouched(warehouse: Warehouse) -> No
         publish(batch_of(full("p1", 99.0), full("p2", 12.0), prediction("p3", "bad")),  # type: ignore[arg-type]
                 warehouse.backend, run_id="r")
     assert warehouse.rows(TABLE) == before
+    quarantined = [q["record_id"] for q in warehouse.rows(QUARANTINE, order_by="record_id")]
     if warehouse.kind == "duckdb":  # one transaction: the quarantine rolled back with it
-        assert warehouse.rows(QUARANTINE, order_by="record_id") == []
+        assert quarantined == []
+    else:  # BigQuery: the quarantine is written (idempotently, per run) just before the MERGE
+        assert quarantined == ['["2026-01-30", "p3"]']
     assert not [t for t in warehouse.tables() if "__staging_" in t]
 
 
@@ -230,9 +233,19 @@ def test_a_run_id_is_required(run_id) -> None:
     backend = DuckDBBackend.open()
     with pytest.raises(InputError, match="run_id"):
         publish(batch_of(full("p1", 1.0)), backend, run_id=run_id)
-    assert backend.describe(TABLE) is None  # refused before anything was created
+    assert backend.describe([TABLE]) == {}  # refused before anything was created
 
 
 def test_backends_refuse_unsafe_table_names(warehouse: Warehouse) -> None:
     with pytest.raises(InputError, match="not a valid identifier"):
-        warehouse.backend.describe("player_predictions; DROP TABLE x")
+        warehouse.backend.describe(["player_predictions; DROP TABLE x"])
+
+
+@pytest.mark.bigquery
+def test_a_missing_bigquery_dataset_is_an_input_error(bq_client) -> None:
+    from processors.output.bigquery_backend import BigQueryBackend
+
+    backend = BigQueryBackend(bq_client, f"{bq_client.project}.no_such_dataset", timeout_s=30)
+    with pytest.raises(InputError, match="dataset test-proj.no_such_dataset not found") as caught:
+        publish(batch_of(full("p1", 1.0)), backend, run_id="r")
+    assert caught.value.where == "output dataset"
