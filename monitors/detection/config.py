@@ -94,6 +94,17 @@ class DetectionConfig:
         if not (0.0 < self.floor - self.breach_shift / 2 and self.floor + self.breach_shift / 2 + self.recovery_margin < 1.0):
             fail("breach_shift", "floor +/- breach_shift/2 (+ recovery_margin) inside (0, 1)")
 
+    @property
+    def history_days(self) -> int:
+        """Days of history the daily job should pass to `evaluate` (ending on as_of).
+
+        The reference and dispersion windows of the oldest judged day in the evaluation window,
+        plus that window. The CUSUM path starts at the first day passed: a healthy stream's
+        statistic sits at zero most days, so a path started this far back agrees with one
+        started at the beginning of time except inside a long-running episode.
+        """
+        return self.reference_gap_days + max(self.reference_days, self.dispersion_days) + 7 * self.evaluation_weeks
+
     @classmethod
     def for_fleet(cls, systems: int, fleet_false_alarms_per_year: float, **overrides: object) -> DetectionConfig:
         """A config whose per-stream breach budget is the fleet budget split over `systems`."""

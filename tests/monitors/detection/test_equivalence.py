@@ -47,3 +47,20 @@ def test_evaluate_equals_the_array_core_every_day(seed: int, volume: int, sd: fl
         assert verdict.weeks_rule_firing is bool(weeks.firing[t])
         if verdict.breach_since is not None:
             assert (verdict.breach_since - SUNDAY).days - first_played in trace.breach.fired_on
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_the_daily_jobs_window_reaches_the_same_decisions_as_the_full_history(seed: int) -> None:
+    # The job passes the last `history_days` days; over a year of healthy history followed by
+    # the incident, it must decide exactly as evaluate over the whole history does.
+    config = DetectionConfig()
+    rates = np.r_[np.full(365, 0.66), INCIDENT]
+    history = [DayCount(day(i), 100, int(h)) for i, h in enumerate(np.random.default_rng(seed).binomial(100, rates))]
+    decisions = []
+    for i in range(365, len(rates), 3):
+        window = [row for row in history if (day(i) - row.day).days < config.history_days]
+        full, windowed = evaluate("m", history, day(i), config), evaluate("m", window, day(i), config)
+        assert (windowed.status, windowed.firing, windowed.breach_since) == (full.status, full.firing, full.breach_since), i
+        assert windowed.baseline_rate == full.baseline_rate
+        decisions.append(full.status)
+    assert {"ok", "breach"} <= set(decisions)
