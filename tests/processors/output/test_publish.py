@@ -95,6 +95,9 @@ def test_audit_quarantines_only_the_bad_ids_and_the_rest_publish(warehouse: Ware
         ('["2026-01-30", "p5"]', "run-7", "conform")]
     assert quarantined[0]["reason"] == "audit in_range(predicted_points, 0.0, 100.0) failed: predicted_points=150.0"
     assert quarantined[2]["reason"] == "predicted_points: expected FLOAT64, got str 'twelve'"
+    assert report.to_dict()["quarantined"][0] == {"record_id": '["2026-01-30", "p5"]', "stage": "conform",
+                                                  "reason": "predicted_points: expected FLOAT64, got str 'twelve'"}
+    assert json.loads(json.dumps(report.to_dict()))["published"] == 2
     assert json.loads(quarantined[0]["payload"])["predicted_points"] == 150.0
     assert json.loads(quarantined[2]["payload"]) == {"game_date": "2026-01-30", "player_id": "p5",
                                                      "predicted_points": "twelve"}
