@@ -9,6 +9,7 @@ NULLs pass `InRange` and `AcceptedValues` (as in dbt's tests); pair them with `N
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -96,4 +97,13 @@ def describe_violation(audit: Audit, row: Mapping[str, Any], reason: str | None 
     """The short reason a row is quarantined for, naming the audit and the offending value."""
     if isinstance(audit, RowCheck):
         return f"audit {audit.name}: {reason}"
-    return f"audit {audit.name} failed: {audit.column}={row.get(audit.column)!r}"
+    return f"audit {audit.name} failed: {audit.column}={_show(row.get(audit.column))}"
+
+
+def _show(value: Any) -> str:
+    """A value as SQL people read it: NULL, 'text', 2026-01-30, 1.5."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return repr(value)

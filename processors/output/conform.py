@@ -127,8 +127,9 @@ def conform(
     for position, raw in enumerate(rows):
         received += 1
         key, outcome = _conform_row(position, raw, schema, provenance)
-        if key is None:
-            unkeyed.append((position, outcome))  # type: ignore[arg-type]
+        if key is None:  # no usable key: always a rejection
+            assert isinstance(outcome, Rejection)
+            unkeyed.append((position, outcome))
             continue
         if key in accepted:
             deduplicated += 1

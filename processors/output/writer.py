@@ -61,10 +61,9 @@ class PublishReport:
                 return f"{self.table}: nothing to publish (empty batch)"
             return (f"{self.table}: nothing published: all {len(self.quarantined)} record(s) rejected and "
                     f"quarantined in {self.table}__quarantine")
-        text = (f"{self.table}: published {self.published} ({self.inserted} inserted, {self.updated} updated, "
+        return (f"{self.table}: published {self.published} ({self.inserted} inserted, {self.updated} updated, "
                 f"{self.unchanged} unchanged), {self.degraded} degraded, {len(self.quarantined)} quarantined, "
                 f"{self.deduplicated} deduplicated")
-        return text
 
     def to_dict(self) -> dict[str, Any]:
         return {

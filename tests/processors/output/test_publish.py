@@ -114,7 +114,7 @@ def test_not_null_accepted_values_and_row_checks(warehouse: Warehouse) -> None:
         RowCheck("minutes_plausible", minutes_plausible)])
     assert [r["player_id"] for r in warehouse.rows(TABLE)] == ["p1"]
     assert {q.record_id: q.reason for q in report.quarantined} == {
-        '["2026-01-30", "p2"]': "audit not_null(odds_line) failed: odds_line=None",
+        '["2026-01-30", "p2"]': "audit not_null(odds_line) failed: odds_line=NULL",
         '["2026-01-30", "p3"]': "audit minutes_plausible: 60 minutes in a 48-minute game",
         '["2026-01-30", "zz"]': "audit accepted_values(player_id) failed: player_id='zz'",
     }
