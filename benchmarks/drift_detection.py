@@ -251,6 +251,24 @@ def targets(cells: dict[tuple[str, str, int], Cell], grouped: dict[tuple[str, in
     return checks
 
 
+def ratio_table(cells: dict[tuple[str, str, int], Cell]) -> str:
+    """Our breach against the named baseline, the team's consecutive-weeks rule."""
+    lines = [
+        "| N/day | B median delay: weeks rule / ours | C median delay: weeks rule / ours | A false alarms/yr: ours vs weeks rule |",
+        "|---|---|---|---|",
+    ]
+    for volume in VOLUMES:
+        parts = []
+        for key in ("B", "C"):
+            rule = cells[("team weeks rule", key, volume)].median
+            ours = cells[("ours: breach", key, volume)].median
+            ratio = f"{rule / ours:.1f}x faster" if rule is not None and ours and math.isfinite(rule) else "-"
+            parts.append(f"{fmt(rule)} / {fmt(ours)} d = {ratio}")
+        fa = f"{fmt(cells[('ours: breach', 'A', volume)].false_alarms_per_year, 3)} vs {fmt(cells[('team weeks rule', 'A', volume)].false_alarms_per_year, 3)}"
+        lines.append(f"| {volume} | {parts[0]} | {parts[1]} | {fa} |")
+    return "\n".join(lines)
+
+
 def calibration(runs: int, workers: int, config: DetectionConfig) -> str:
     """Design budget vs simulated false alarms at the design point (60%), calibration seeds."""
     tasks = [(key, volume, run, CALIBRATION_SEED, False, config) for key in ("A", "A~") for volume in VOLUMES for run in range(runs)]
@@ -295,6 +313,8 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"({river_runs} for River), delays in days")
     print()
     print(text)
+    print()
+    print(ratio_table(cells))
     print()
     print("| target (issue #4) | measured | wanted | |")
     print("|---|---|---|---|")

@@ -23,7 +23,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from monitors.detection.config import DetectionConfig
-from monitors.detection.cusum import first_crossing, increments, llr_weights, reflected_path, siegmund_threshold
+from monitors.detection.cusum import (
+    first_crossing,
+    increments,
+    llr_weights,
+    reflected_path,
+    siegmund_threshold,
+)
 from monitors.detection.reference import Reference, reference_stats
 
 FloatArray = NDArray[np.float64]
@@ -93,28 +99,31 @@ def detect(n: FloatArray, hits: FloatArray, config: DetectionConfig) -> Trace:
     hits = np.asarray(hits, dtype=float)
     ref = reference_stats(n, hits, config)
     judged = ref.adequate
-    cfg = config
-    half = cfg.breach_shift / 2
 
-    def cusum(p0: FloatArray | float, p1: FloatArray | float, design: FloatArray | float, budget: float) -> tuple[FloatArray, FloatArray]:
+    def cusum(
+        p0: FloatArray | float, p1: FloatArray | float, design: FloatArray | float, budget: float
+    ) -> tuple[FloatArray, FloatArray]:
+        """Increments of the LLR CUSUM of p1 vs p0 and the threshold for `budget` at `design`."""
         hit_w, miss_w = llr_weights(p0, p1)
         inc = np.where(judged, increments(n, hits, hit_w, miss_w, ref.phi), 0.0)
-        h = siegmund_threshold(hit_w, miss_w, np.asarray(design, dtype=float), ref.mean_n, ref.game_day_fraction, ref.phi, budget)
-        return inc, np.where(judged, h, np.inf)
+        design_rate = np.asarray(design, dtype=float)
+        h = siegmund_threshold(hit_w, miss_w, design_rate, ref.mean_n, ref.game_day_fraction, ref.phi, budget)
+        return inc, np.where(judged, h, np.inf)  # days without a reference cannot alarm
 
-    breach_inc, breach_h = cusum(cfg.floor + half, cfg.floor - half, cfg.floor + half, cfg.breach_false_alarms_per_year)
-    recovery_ref = cfg.floor + cfg.recovery_margin
-    recovery_inc, recovery_h = cusum(recovery_ref - half, recovery_ref + half, cfg.floor, cfg.false_recoveries_per_year)
-    recovery_inc = np.minimum(recovery_inc, recovery_h / cfg.min_recovery_days)
+    floor, half = config.floor, config.breach_shift / 2
+    breach_inc, breach_h = cusum(floor + half, floor - half, floor + half, config.breach_false_alarms_per_year)
+    up = floor + config.recovery_margin
+    recovery_inc, recovery_h = cusum(up - half, up + half, floor, config.false_recoveries_per_year)
+    recovery_inc = np.minimum(recovery_inc, recovery_h / config.min_recovery_days)
 
-    drop = cfg.warning_drop
+    drop = config.warning_drop
     baseline = np.clip(ref.baseline, drop + 0.01, 0.99)
-    warn_inc, warn_h = cusum(baseline, baseline - drop, baseline, cfg.warning_false_alarms_per_year)
-    warn_ref = baseline - drop / 2 + cfg.warning_recovery_margin
-    low = np.clip(warn_ref - drop / 2, 0.005, 0.995)
-    high = np.clip(warn_ref + drop / 2, 0.005, 0.995)
-    warn_rec_inc, warn_rec_h = cusum(low, high, baseline - drop, cfg.false_recoveries_per_year)
-    warn_rec_inc = np.minimum(warn_rec_inc, warn_rec_h / cfg.min_recovery_days)
+    warn_inc, warn_h = cusum(baseline, baseline - drop, baseline, config.warning_false_alarms_per_year)
+    warn_up = baseline - drop / 2 + config.warning_recovery_margin
+    low = np.clip(warn_up - drop / 2, 0.005, 0.995)
+    high = np.clip(warn_up + drop / 2, 0.005, 0.995)
+    warn_rec_inc, warn_rec_h = cusum(low, high, baseline - drop, config.false_recoveries_per_year)
+    warn_rec_inc = np.minimum(warn_rec_inc, warn_rec_h / config.min_recovery_days)
 
     return Trace(
         reference=ref,

@@ -10,7 +10,7 @@ from monitors.detection.rules import week_start
 from monitors.detection.wilson import wilson_interval
 from monitors.model import DayCount
 from predguard.errors import InputError
-from tests.monitors.detection.helpers import SUNDAY, constant_history, day, random_history
+from tests.monitors.detection.helpers import constant_history, day, random_history
 
 # 12 weeks at exactly 65%, then a collapse to 40%: deterministic, so every day's verdict is known.
 HEALTHY = [65] * 84
