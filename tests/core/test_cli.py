@@ -46,3 +46,20 @@ def test_run_cli_turns_input_error_into_exit_2(capsys):
 
     assert run_cli(main, [], prog="predguard drift") == 2
     assert capsys.readouterr().err == "predguard drift: error: --as-of: expected YYYY-MM-DD, got '2026-13-01'\n"
+
+
+def test_a_reader_that_goes_away_is_not_a_traceback():
+    # `predguard ... | head -1`: the pipe closes while the command still writes.
+    script = (
+        "import sys; from predguard.errors import run_cli\n"
+        "def main(argv):\n"
+        "    for i in range(100000):\n"
+        "        print('line', i)\n"
+        "    return 0\n"
+        "sys.exit(run_cli(main, []))\n"
+    )
+    reader = subprocess.Popen([sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert reader.stdout.readline() == b"line 0\n"
+    reader.stdout.close()
+    assert reader.wait(timeout=60) == 1
+    assert b"Traceback" not in reader.stderr.read()
