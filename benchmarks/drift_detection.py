@@ -291,6 +291,24 @@ def calibration(runs: int, workers: int, config: DetectionConfig) -> str:
     return "\n".join(lines)
 
 
+def evaluate_speed(calls: int) -> str:
+    """What a backtest pays per replayed day: one evaluate() over two years of history."""
+    from monitors.detection import evaluate
+    from monitors.model import DayCount
+
+    rng = np.random.default_rng(REPORT_SEED)
+    history = [DayCount(FIRST_DAY + dt.timedelta(days=i), 100, int(h)) for i, h in enumerate(rng.binomial(100, 0.6, 730))]
+    as_of = FIRST_DAY + dt.timedelta(days=729)
+    evaluate("m", history, as_of)  # warm-up
+    best = math.inf
+    for _ in range(3):
+        started = time.perf_counter()
+        for _ in range(calls):
+            evaluate("m", history, as_of)
+        best = min(best, (time.perf_counter() - started) / calls)
+    return f"evaluate(): {best * 1e3:.2f} ms per call on 730 days of history (best of 3 x {calls} calls)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small version (< 30 s)")
@@ -322,6 +340,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, value, wanted, ok in targets(cells, grouped):
         failed += not ok
         print(f"| {name} | {fmt(value, 3 if 'alarms' in name else 1)} | {wanted} | {'pass' if ok else 'FAIL'} |")
+    print()
+    print(evaluate_speed(20 if args.quick else 300))
     print(f"\n{time.perf_counter() - started:.1f} s on {args.workers} worker(s)")
     if args.quick:
         print("(quick run: too few runs to judge the targets; run without --quick for the table)")
