@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[3]
 @pytest.mark.slow
 def test_benchmark_quick_runs_and_prints_the_table() -> None:
     result = subprocess.run(
-        [sys.executable, "benchmarks/drift_detection.py", "--quick", "--runs", "8", "--river-runs", "1"],
+        [sys.executable, "benchmarks/drift_detection.py", "--quick"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -106,3 +106,17 @@ def test_dispersion_is_measured_and_floored() -> None:
     # sd 0.05 at n=300: variance 0.0025 + 0.0008 over 0.0008 -> phi about 4
     assert 2.5 < float(np.median(varied.reference.phi[judged])) < 6.0
     assert float(np.median(plain.reference.phi[judged])) < 1.5
+
+
+def test_days_without_games_neither_alarm_nor_hide_a_drop() -> None:
+    # No games on two days a week: the budget is per calendar year, the thresholds adapt.
+    rng = np.random.default_rng(31)
+    days = 730
+    n = np.where(np.arange(days) % 7 < 5, 140.0, 0.0)
+    rates = np.r_[np.full(days - 60, 0.64), np.full(60, 0.47)]
+    trace = detect(n, rng.binomial(n.astype(int), rates).astype(float), DetectionConfig())
+    fired = list(trace.breach.fired_on)
+    assert fired and fired[0] >= days - 60 and fired[0] <= days - 60 + 10
+    judged = trace.reference.adequate
+    assert np.allclose(trace.reference.game_day_fraction[judged][-1], 5 / 7, atol=0.03)
+    assert np.allclose(trace.reference.mean_n[judged], 140.0)

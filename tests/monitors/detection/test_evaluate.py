@@ -164,3 +164,32 @@ def test_days_and_weeks_with_too_few_predictions_are_flagged() -> None:
     assert all(not p.interval.sufficient and p.interval.n == 280 for p in complete)
     assert any("280 graded predictions, too few to judge (minimum 400)" in note for note in verdict.notes)
     assert any("fewer than 50 graded predictions" in note for note in verdict.notes)
+
+
+@pytest.mark.parametrize(
+    ("tail", "still_warning"),
+    [
+        ([58] * 21 + [80], True),  # one great day does not end a warning
+        ([58] * 21 + [70] * 30, False),  # a sustained return to the baseline does
+    ],
+)
+def test_drift_warning_hysteresis(tail: list[int], still_warning: bool) -> None:
+    history = constant_history([70] * 84 + tail)
+    verdict = evaluate("m", history, day(84 + len(tail) - 1))
+    assert ("drift_warning" in verdict.firing) is still_warning
+
+
+def test_verdicts_serialise_to_strict_json() -> None:
+    import json
+
+    from monitors.serialize import verdict_from_json, verdict_to_json
+
+    cases = [
+        evaluate("m", [], day(0)),
+        evaluate("m", constant_history([30] * 40), day(39)),
+        evaluate("m", constant_history(HEALTHY + COLLAPSE), day(93)),
+    ]
+    for verdict in cases:
+        text = verdict_to_json(verdict)
+        json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} in {text[:80]}"))
+        assert verdict_from_json(text) == verdict
