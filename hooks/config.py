@@ -5,15 +5,15 @@ Schema (every key optional; paths are relative to the directory of the file that
     [tool.predguard]
     context = "."                 # default build context for every Dockerfile
     exclude = ["**/testdata/**"]  # globs (relative to --root) of Dockerfiles to skip
-    first-party = ["shared"]      # known first-party top-level names (else inferred from the repo)
-    build-args = { APP_HOME = "/srv" }   # --build-arg values for every Dockerfile
+    first_party = ["shared"]      # known first-party top-level names (else inferred from the repo)
+    build_args = { APP_HOME = "/srv" }   # --build-arg values for every Dockerfile
 
     [[tool.predguard.services]]   # per-Dockerfile settings; any number
     name = "coordinator"          # default: the Dockerfile's parent directory name
     dockerfile = "predictions/coordinator/Dockerfile"   # required
     context = "."                 # overrides the top-level context
     entrypoints = ["predictions.coordinator.app"]      # overrides what CMD/ENTRYPOINT say
-    build-args = {}               # merged over the top-level build-args
+    build_args = {}               # merged over the top-level build_args
     target = "runtime"            # the stage that is built (default: the last one)
 
 An unknown key or a value of the wrong type is an InputError naming the key and the file.
@@ -30,8 +30,8 @@ from typing import Any
 from predguard.config import load_table
 from predguard.errors import InputError
 
-TOP_KEYS = frozenset({"context", "exclude", "first-party", "build-args", "services"})
-SERVICE_KEYS = frozenset({"name", "dockerfile", "context", "entrypoints", "build-args", "target"})
+TOP_KEYS = frozenset({"context", "exclude", "first_party", "build_args", "services"})
+SERVICE_KEYS = frozenset({"name", "dockerfile", "context", "entrypoints", "build_args", "target"})
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def load_config(path: Path | None) -> Config:
         if service.dockerfile in seen:
             raise InputError(f"'tool.predguard.services[{i}].dockerfile' repeats services[{seen[service.dockerfile]}]", where=where)
         seen[service.dockerfile] = i
-    first_party = _str_list(table, "first-party", "tool.predguard", where)
+    first_party = _str_list(table, "first_party", "tool.predguard", where)
     return Config(
         source=path,
         context=_path(table, "context", "tool.predguard", base, where),
@@ -134,12 +134,12 @@ def _str_list(table: Mapping[str, Any], key: str, dotted: str, where: str) -> tu
 
 
 def _build_args(table: Mapping[str, Any], dotted: str, where: str) -> dict[str, str]:
-    value = table.get("build-args", {})
+    value = table.get("build_args", {})
     if not isinstance(value, dict):
-        raise InputError(f"'{dotted}.build-args' must be a table of strings, not {_describe(value)}", where=where)
+        raise InputError(f"'{dotted}.build_args' must be a table of strings, not {_describe(value)}", where=where)
     for name, arg in value.items():
         if not isinstance(arg, str):
-            raise InputError(f"'{dotted}.build-args.{name}' must be a string, not {_describe(arg)}", where=where)
+            raise InputError(f"'{dotted}.build_args.{name}' must be a string, not {_describe(arg)}", where=where)
     return dict(value)
 
 

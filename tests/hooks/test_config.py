@@ -22,15 +22,15 @@ def test_full_schema_is_read_with_paths_relative_to_the_file(tmp_path: Path) -> 
 [tool.predguard]
 context = "."
 exclude = ["**/testdata/**"]
-first-party = ["shared"]
-build-args = { APP_HOME = "/srv" }
+first_party = ["shared"]
+build_args = { APP_HOME = "/srv" }
 
 [[tool.predguard.services]]
 name = "coordinator"
 dockerfile = "svc/Dockerfile"
 context = "svc"
 entrypoints = ["svc.app"]
-build-args = { MODE = "prod" }
+build_args = { MODE = "prod" }
 target = "runtime"
 """)
     config = load_config(path)
@@ -67,9 +67,9 @@ def test_other_commands_sub_tables_are_left_alone(tmp_path: Path) -> None:
         ("[tool.predguard]\ncontexts = '.'\n", "unknown key 'tool.predguard.contexts'"),
         ("[tool.predguard]\ncontext = 3\n", "'tool.predguard.context' must be a non-empty string, not an integer"),
         ("[tool.predguard]\nexclude = 'tests'\n", "'tool.predguard.exclude' must be a list of non-empty strings, not a string"),
-        ("[tool.predguard]\nfirst-party = [1]\n", "'tool.predguard.first-party' must be a list"),
-        ("[tool.predguard]\nbuild-args = { V = 3 }\n", "'tool.predguard.build-args.V' must be a string, not an integer"),
-        ("[tool.predguard]\nbuild-args = 'x'\n", "'tool.predguard.build-args' must be a table"),
+        ("[tool.predguard]\nfirst_party = [1]\n", "'tool.predguard.first_party' must be a list"),
+        ("[tool.predguard]\nbuild_args = { V = 3 }\n", "'tool.predguard.build_args.V' must be a string, not an integer"),
+        ("[tool.predguard]\nbuild_args = 'x'\n", "'tool.predguard.build_args' must be a table"),
         ("[tool.predguard.services]\ndockerfile = 'svc/Dockerfile'\n", "must be an array of tables"),
         ("[[tool.predguard.services]]\nname = 'x'\n", "'tool.predguard.services[0].dockerfile' is required"),
         ("[[tool.predguard.services]]\ndockerfile = 'nope/Dockerfile'\n", "'tool.predguard.services[0].dockerfile': no such file"),
