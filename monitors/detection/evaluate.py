@@ -91,6 +91,8 @@ def evaluate(
     when the reference period or the current window has too few graded predictions, else ok.
     A firing alert is held (not resolved) through a data gap: only the recovery test
     resolves it, so callers should treat insufficient_data as "no change", never as resolved.
+    The CUSUM path starts at the first graded day passed in: the daily job and the backtest
+    pass the same window (`config.history_days` days ending on as_of) so they agree.
     """
     first, n, hits = daily_arrays(system_id, history, as_of)
     window_days = 7 * config.evaluation_weeks
