@@ -17,6 +17,7 @@ from pathlib import Path
 
 from dockerfile_parse import DockerfileParser
 
+from hooks.dockerfile.variables import split_words
 from predguard.errors import InputError
 
 DIRECTIVES = frozenset({"syntax", "escape", "check"})
@@ -137,7 +138,7 @@ def lex(text: str, where: str) -> Lexed:
         end = i
         if keyword in HEREDOC_INSTRUCTIONS:
             words = "".join(parts).split(None, 1)
-            specs = heredoc_specs(words[1] if len(words) > 1 else "")
+            specs = heredoc_specs(words[1] if len(words) > 1 else "", escape)
             docs: list[Heredoc] = []
             j = i + 1
             for name, chomp, expand in specs:
@@ -191,10 +192,10 @@ def _read_directives(lines: list[str], where: str) -> tuple[str, dict[str, str],
     return escape, directives, i
 
 
-def heredoc_specs(args: str) -> list[tuple[str, bool, bool]]:
+def heredoc_specs(args: str, escape: str = "\\") -> list[tuple[str, bool, bool]]:
     """(name, chomp, expand) of each heredoc word in an instruction's arguments, in order."""
     specs = []
-    for word in _quote_aware_words(args):
+    for word in split_words(args, escape):
         m = _HEREDOC_WORD.match(word)
         if not m:
             continue
@@ -203,35 +204,6 @@ def heredoc_specs(args: str) -> list[tuple[str, bool, bool]]:
         if name:
             specs.append((name, m.group(1) == "-", not quoted))
     return specs
-
-
-def _quote_aware_words(s: str) -> list[str]:
-    words: list[str] = []
-    current: list[str] = []
-    quote = ""
-    i = 0
-    while i < len(s):
-        ch = s[i]
-        if quote:
-            current.append(ch)
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-            current.append(ch)
-        elif ch == "\\" and i + 1 < len(s):
-            current.append(s[i : i + 2])
-            i += 1
-        elif ch.isspace():
-            if current:
-                words.append("".join(current))
-                current = []
-        else:
-            current.append(ch)
-        i += 1
-    if current:
-        words.append("".join(current))
-    return words
 
 
 def _dequote(raw: str) -> tuple[str, bool]:

@@ -145,3 +145,21 @@ def test_pragma_syntax(comment: str, codes: set[str]) -> None:
 
 def test_pragma_inside_a_continuation_applies_to_that_instruction() -> None:
     assert lex("FROM a\nCOPY x \\\n  # predguard: ignore[PG105]\n  y\n", "Dockerfile").ignored_codes == {2: frozenset({"PG105"})}
+
+
+@pytest.mark.parametrize(
+    ("args", "escape", "expected"),
+    [
+        ("<<EOF", "\\", [("EOF", False, True)]),
+        ("<<-'EOT' cat", "\\", [("EOT", True, False)]),
+        # an escaped quote does not end a double-quoted word: "<<EOF" inside it is text
+        ('echo "a\\" <<EOF"', "\\", []),
+        # with `# escape=`` the backtick escapes, and a backslash is plain text
+        ('echo "a`" <<EOF"', "`", []),
+        ('echo "a\\" <<EOF', "`", [("EOF", False, True)]),
+    ],
+)
+def test_heredoc_words_follow_the_shell_lexer(args: str, escape: str, expected: list[tuple[str, bool, bool]]) -> None:
+    from hooks.dockerfile.lexer import heredoc_specs
+
+    assert heredoc_specs(args, escape) == expected
