@@ -167,7 +167,7 @@ def main() -> int:
         ("  of which main() (imports + the job)", output["in_process_seconds"], None),
         ("daily job, warm process (main() again, imports done)", output["warm_seconds"], None),
         ("DuckDB aggregation alone (guard + query, best of 3)", engine, None),
-        ("  import monitors.detection alone (scipy.stats)", detection_import, None),
+        ("  import monitors.detection alone (numpy, scipy.special)", detection_import, None),
         ("  import monitors.alerting alone (slack-sdk, matplotlib)", alerting_import, None),
         (f"baseline: rows into Python, dict loop ({sample // 1000:,}k rows x{scale:g})", base_total, base_total_mb),
     ]
