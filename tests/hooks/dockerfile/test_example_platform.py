@@ -11,8 +11,6 @@ REPO = Path(__file__).resolve().parents[3]
 PLATFORM = REPO / "examples" / "prediction-platform"
 INCIDENT = REPO / "examples" / "incidents" / "missing-worker-copy" / "predictions" / "coordinator" / "Dockerfile"
 
-pytestmark = pytest.mark.skipif(not (PLATFORM / "predictions").is_dir(), reason="example platform not present")
-
 
 @pytest.mark.parametrize(
     ("dockerfile", "has_worker"),

@@ -84,7 +84,6 @@ def test_the_fixed_incident_is_clean(tmp_path: Path) -> None:
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "prediction-platform"
 
 
-@pytest.mark.skipif(not (EXAMPLE / "predictions/coordinator/app.py").exists(), reason="example platform not present")
 def test_the_bundled_example_platform_incident(tmp_path: Path) -> None:
     context = tmp_path / "platform"
     shutil.copytree(EXAMPLE, context)
