@@ -24,7 +24,8 @@ JSON output of the daily job (stable; fields are only ever added):
     systems [{system_id, status, firing [kinds], hit_rate, hit_rate_low, hit_rate_high, n,
     hits, statistic, threshold, warning_statistic, warning_threshold, baseline_rate, floor,
     breach_since, below_floor_weeks, weeks_rule_firing, notes [..]}],
-    notifications [{key, system_id, kind, sent (true / false / null on --dry-run), error}],
+    notifications [{key, system_id, kind, sent (true / false / null on --dry-run), error,
+                   retryable (a failure kept for the next run; false: dead-lettered)}],
     retrain [{system_id, how, ok, detail}]
 Backtest JSON: {"alerts": [{date, system_id, kind, hit_rate, detail}]} with kind one of
 breach, drift_warning, resolved (reminders are not listed), plus from, to, source.
@@ -176,6 +177,7 @@ class Sent:
     kind: str
     sent: bool | None  # None: --dry-run
     error: str | None = None
+    retryable: bool = False  # a failure kept in the outbox for the next run (else dead-lettered)
 
 
 @dataclass
@@ -363,7 +365,7 @@ def _deliver(outbox: Any, notifier: Any, state_store: StateStore) -> list[Sent]:
         if delivery.ok and delivery.ts and kind in ("breach", "drift_warning"):
             state_store.set_thread_ts(fp, delivery.ts)
         system = fp.split(":", 1)[1]
-        sent.append(Sent(key, system, kind, delivery.ok, delivery.error))
+        sent.append(Sent(key, system, kind, delivery.ok, delivery.error, delivery.retryable))
     return sent
 
 
@@ -374,6 +376,16 @@ _STATUS = {"ok": "OK", "breach": "BREACH", "drift_warning": "DRIFT WARNING", "in
 
 def _pct(rate: float | None) -> str:
     return "n/a" if rate is None else f"{rate:.1%}"
+
+
+def _delivery_state(s: Sent) -> str:
+    if s.sent is None:
+        return "would send"
+    if s.sent:
+        return "sent"
+    if s.retryable:
+        return f"not sent ({s.error}); kept in the outbox for the next run"
+    return f"not sent ({s.error}); dead-lettered, not retried: fix the cause, then requeue it from the outbox"
 
 
 def render_text(run: DailyRun) -> str:
@@ -394,8 +406,7 @@ def render_text(run: DailyRun) -> str:
     if run.notifications or run.sent:
         lines.append("")
         for s in run.sent:
-            state = "would send" if s.sent is None else ("sent" if s.sent else f"not sent ({s.error}); kept in the outbox")
-            lines.append(f"{s.kind} {s.system_id}: {state}")
+            lines.append(f"{s.kind} {s.system_id}: {_delivery_state(s)}")
     for r in run.retrain:
         lines.append(f"retrain {r.system_id} via {r.how}: {'ok' if r.ok else 'FAILED'} ({r.detail})")
     return "\n".join(lines) + "\n"

@@ -195,6 +195,35 @@ max_retries = 0
     assert thread_ts is not None and posted[1]["thread_ts"] == thread_ts
 
 
+@pytest.mark.parametrize(
+    ("reply", "retryable", "says"),
+    [
+        (Reply(500), True, "kept in the outbox for the next run"),
+        (Reply(200, {"ok": False, "error": "invalid_auth"}), False, "dead-lettered, not retried"),
+    ],
+)
+def test_a_failed_delivery_says_whether_it_will_be_retried(in_tmp: Path, slack_server, monkeypatch: pytest.MonkeyPatch,
+                                                          reply: Reply, retryable: bool, says: str) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
+    config = pyproject(in_tmp, f"""
+[tool.predguard.drift]
+source = {json.dumps(str(EXAMPLE_CSV))}
+[tool.predguard.drift.slack]
+channel = "#model-alerts"
+base_url = "{slack_server.api_url}"
+max_retries = 0
+""")
+    slack_server.always("/api/chat.postMessage", reply)
+    code, out, err = cli("--config", str(config), "--as-of", IN_INCIDENT)
+    assert code == 0, err
+    assert f"breach catboost_v8: not sent" in out and says in out
+    again = json_run("--config", str(config), "--as-of", "2026-01-06", "--dry-run")
+    assert again["notifications"] == []  # a dry run delivers nothing, kept or not
+    slack_server.always("/api/chat.postMessage", None)
+    later = json_run("--config", str(config), "--as-of", "2026-01-06")
+    assert [n["sent"] for n in later["notifications"]] == ([True] if retryable else [])
+
+
 # --- bad input: one line, exit 2, or an honest "insufficient data" -----------------------------
 
 
