@@ -385,7 +385,7 @@ def _delivery_state(s: Sent) -> str:
         return "sent"
     if s.retryable:
         return f"not sent ({s.error}); kept in the outbox for the next run"
-    return f"not sent ({s.error}); dead-lettered, not retried: fix the cause, then requeue it from the outbox"
+    return f"not sent ({s.error}); dead-lettered, not retried (kept in the outbox's dead letters, not lost)"
 
 
 def render_text(run: DailyRun) -> str:
