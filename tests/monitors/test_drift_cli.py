@@ -82,7 +82,7 @@ def test_json_output_has_the_documented_fields() -> None:
     assert dt.date.fromisoformat(breach["breach_since"]) >= CROSSING
     assert by_system["ensemble_v1"]["status"] == "ok" and by_system["ensemble_v1"]["firing"] == []
     assert result["notifications"] == [
-        {"key": f"breach:catboost_v8:breach:{IN_INCIDENT}", "system_id": "catboost_v8", "kind": "breach", "sent": None, "error": None}
+        {"key": f"breach:catboost_v8:breach:{IN_INCIDENT}", "system_id": "catboost_v8", "kind": "breach", "sent": None, "error": None, "retryable": False}
     ]
 
 
