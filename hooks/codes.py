@@ -32,8 +32,6 @@ RULES: dict[str, Rule] = {
     )
 }
 
-HELP_URI = "https://github.com/predguard/predguard#rules"
-
 
 def rule_for(code: str) -> Rule:
     """The rule for `code`; an unknown code (an engine newer than this catalogue) gets a generic entry."""

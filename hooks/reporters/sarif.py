@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from hooks.codes import HELP_URI, RULES, rule_for
+from hooks.codes import RULES, rule_for
 from hooks.model import Finding
 from hooks.reporters import Report
 from predguard import __version__
@@ -20,7 +20,6 @@ def _rule(code: str) -> dict[str, object]:
         "id": rule.code,
         "name": rule.name,
         "shortDescription": {"text": rule.summary},
-        "helpUri": f"{HELP_URI}-{rule.code.lower()}",
         "defaultConfiguration": {"level": _LEVEL.get(rule.severity, "error")},
     }
 
@@ -65,7 +64,6 @@ def document(report: Report) -> dict[str, object]:
             "tool": {"driver": {
                 "name": "predguard",
                 "version": __version__,
-                "informationUri": HELP_URI.split("#")[0],
                 "rules": [_rule(code) for code in codes],
             }},
             "originalUriBaseIds": {"%SRCROOT%": {"description": {"text": "the --root directory"}}},
