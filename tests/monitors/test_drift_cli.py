@@ -165,9 +165,10 @@ retrain_command = [{json.dumps(sys.executable)}, "-c", {json.dumps(script)}]
 # --- delivery to Slack through the outbox ------------------------------------------------------
 
 
-def test_slack_down_then_up_delivers_exactly_once_and_resolves_in_the_thread(in_tmp: Path, slack_server, monkeypatch: pytest.MonkeyPatch) -> None:
+def slack_config(in_tmp: Path, slack_server, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A pyproject pointing the drift job at the example data and the local Slack server (bot token)."""
     monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
-    config = pyproject(in_tmp, f"""
+    return pyproject(in_tmp, f"""
 [tool.predguard.drift]
 source = {json.dumps(str(EXAMPLE_CSV))}
 [tool.predguard.drift.slack]
@@ -175,6 +176,10 @@ channel = "#model-alerts"
 base_url = "{slack_server.api_url}"
 max_retries = 0
 """)
+
+
+def test_slack_down_then_up_delivers_exactly_once_and_resolves_in_the_thread(in_tmp: Path, slack_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = slack_config(in_tmp, slack_server, monkeypatch)
     slack_server.always("/api/chat.postMessage", Reply(500))
     down = json_run("--config", str(config), "--as-of", IN_INCIDENT)
     assert down["notifications"][0]["sent"] is False
@@ -204,15 +209,7 @@ max_retries = 0
 )
 def test_a_failed_delivery_says_whether_it_will_be_retried(in_tmp: Path, slack_server, monkeypatch: pytest.MonkeyPatch,
                                                           reply: Reply, retryable: bool, says: str) -> None:
-    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
-    config = pyproject(in_tmp, f"""
-[tool.predguard.drift]
-source = {json.dumps(str(EXAMPLE_CSV))}
-[tool.predguard.drift.slack]
-channel = "#model-alerts"
-base_url = "{slack_server.api_url}"
-max_retries = 0
-""")
+    config = slack_config(in_tmp, slack_server, monkeypatch)
     slack_server.always("/api/chat.postMessage", reply)
     code, out, err = cli("--config", str(config), "--as-of", IN_INCIDENT)
     assert code == 0, err
