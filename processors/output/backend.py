@@ -3,7 +3,7 @@ exchanges with the writer. The writer owns the flow; a backend owns its dialect 
 of atomicity (a DuckDB transaction; a single BigQuery MERGE statement)."""
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -54,6 +54,30 @@ class StagePlan:
     columns: tuple[Column, ...]
     rows: tuple[dict[str, Any], ...]
     run_id: str
+
+
+@dataclass(frozen=True)
+class MergeClauses:
+    """The parts of `MERGE target T USING staging S` that both dialects share, quoted per dialect."""
+
+    on: str  # T.k = S.k AND ... over the primary key
+    changed: str  # T.v IS DISTINCT FROM S.v OR ...: update only rows that changed
+    sets: str  # v = S.v, ...
+    columns: str  # every column, for the SELECT and the INSERT list
+    values: str  # S.c, ... for the INSERT
+
+
+def merge_clauses(plan: StagePlan, quote: Callable[[str], str]) -> MergeClauses:
+    keys = set(plan.schema.primary_key)
+    names = [c.name for c in plan.columns]
+    values = [n for n in names if n not in keys]
+    return MergeClauses(
+        on=" AND ".join(f"T.{quote(k)} = S.{quote(k)}" for k in plan.schema.primary_key),
+        changed=" OR ".join(f"T.{quote(n)} IS DISTINCT FROM S.{quote(n)}" for n in values),
+        sets=", ".join(f"{quote(n)} = S.{quote(n)}" for n in values),
+        columns=", ".join(quote(n) for n in names),
+        values=", ".join(f"S.{quote(n)}" for n in names),
+    )
 
 
 class Staged(Protocol):

@@ -30,6 +30,7 @@ from processors.output.backend import (
     MergeCounts,
     StagePlan,
     TargetColumn,
+    merge_clauses,
 )
 from processors.output.conform import Rejection
 from processors.output.schema import STAGING_INFIX, Column, ColumnType, OutputSchema, check_identifier
@@ -205,19 +206,13 @@ class _BigQueryStaged:
         if self.staging is None:
             return MergeCounts(0, 0, 0)
         schema = self.plan.schema
-        keys = set(schema.primary_key)
-        names = [c.name for c in self.plan.columns]
-        values = [n for n in names if n not in keys]
-        on = " AND ".join(f"T.`{k}` = S.`{k}`" for k in schema.primary_key)
-        changed = " OR ".join(f"T.`{n}` IS DISTINCT FROM S.`{n}`" for n in values)
-        sets = ", ".join(f"`{n}` = S.`{n}`" for n in values)
-        cols = ", ".join(f"`{n}`" for n in names)
+        m = merge_clauses(self.plan, lambda name: f"`{name}`")
         job = self.backend._query(
             f"MERGE {self.backend._ref(schema.table)} AS T "
-            f"USING (SELECT {cols} FROM {self.backend._ref(self.staging)} WHERE {ROW_ORDINAL} NOT IN UNNEST(@exclude)) AS S "
-            f"ON {on} "
-            f"WHEN MATCHED AND ({changed}) THEN UPDATE SET {sets} "
-            f"WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({', '.join(f'S.`{n}`' for n in names)})",
+            f"USING (SELECT {m.columns} FROM {self.backend._ref(self.staging)} WHERE {ROW_ORDINAL} NOT IN UNNEST(@exclude)) AS S "
+            f"ON {m.on} "
+            f"WHEN MATCHED AND ({m.changed}) THEN UPDATE SET {m.sets} "
+            f"WHEN NOT MATCHED THEN INSERT ({m.columns}) VALUES ({m.values})",
             [bigquery.ArrayQueryParameter("exclude", "INT64", sorted(exclude))],
         )
         stats = job.dml_stats

@@ -27,6 +27,7 @@ from processors.output.backend import (
     MergeCounts,
     StagePlan,
     TargetColumn,
+    merge_clauses,
 )
 from processors.output.conform import Rejection
 from processors.output.schema import STAGING_INFIX, Column, ColumnType, OutputSchema, check_identifier
@@ -191,19 +192,13 @@ class _DuckDBStaged:
 
     def merge(self, exclude: Collection[int]) -> MergeCounts:
         schema = self.plan.schema
-        keys = set(schema.primary_key)
-        names = [c.name for c in self.plan.columns]
-        values = [n for n in names if n not in keys]
-        on = " AND ".join(f"T.{_q(k)} = S.{_q(k)}" for k in schema.primary_key)
-        changed = " OR ".join(f"T.{_q(n)} IS DISTINCT FROM S.{_q(n)}" for n in values)
-        sets = ", ".join(f"{_q(n)} = S.{_q(n)}" for n in values)
-        cols = ", ".join(_q(n) for n in names)
+        m = merge_clauses(self.plan, _q)
         actions = self.cursor.execute(
             f"MERGE INTO {_q(schema.table)} AS T "
-            f"USING (SELECT {cols} FROM {_q(self.staging)} "
-            f"WHERE NOT list_contains(CAST($exclude AS BIGINT[]), {_q(ROW_ORDINAL)})) AS S ON {on} "
-            f"WHEN MATCHED AND ({changed}) THEN UPDATE SET {sets} "
-            f"WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({', '.join('S.' + _q(n) for n in names)}) "
+            f"USING (SELECT {m.columns} FROM {_q(self.staging)} "
+            f"WHERE NOT list_contains(CAST($exclude AS BIGINT[]), {_q(ROW_ORDINAL)})) AS S ON {m.on} "
+            f"WHEN MATCHED AND ({m.changed}) THEN UPDATE SET {m.sets} "
+            f"WHEN NOT MATCHED THEN INSERT ({m.columns}) VALUES ({m.values}) "
             f"RETURNING merge_action",
             {"exclude": sorted(exclude)},
         ).fetchall()
