@@ -16,6 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.http_retry.handler import RetryHandler
 
 from monitors.alerting.delivery import Delivery
+from monitors.model import Notification
 
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_TIMEOUT_SECONDS = 15
@@ -87,3 +88,10 @@ def classify_transport_error(exc: BaseException, step: str) -> Delivery:
     if isinstance(exc, (TimeoutError, socket.timeout, ConnectionError, OSError)):
         return Delivery.failed(f"{step}: cannot reach Slack ({type(exc).__name__}: {exc})", retryable=True)
     raise exc
+
+
+def log_failure(log: logging.Logger, message: str, n: Notification, delivery: Delivery, secret: str) -> Delivery:
+    """Log a failed delivery with its secret redacted, and return it redacted (both notifiers)."""
+    error = redact(delivery.error or "", secret)
+    log.warning(message, extra={"key": n.key, "kind": n.kind, "reason": error, "retryable": delivery.retryable})
+    return Delivery.failed(error, retryable=delivery.retryable)

@@ -27,6 +27,7 @@ from monitors.alerting.sdk import (
     DEFAULT_TIMEOUT_SECONDS,
     classify_api_error,
     classify_transport_error,
+    log_failure,
     redact,
     retry_handlers,
     sdk_logger,
@@ -107,9 +108,4 @@ class SlackNotifier:
         return warning
 
     def _failed(self, n: Notification, delivery: Delivery) -> Delivery:
-        error = redact(delivery.error or "", self._token)
-        log.warning(
-            "slack delivery failed",
-            extra={"key": n.key, "kind": n.kind, "reason": error, "retryable": delivery.retryable},
-        )
-        return Delivery.failed(error, retryable=delivery.retryable)
+        return log_failure(log, "slack delivery failed", n, delivery, self._token)

@@ -18,7 +18,7 @@ from monitors.alerting.sdk import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT_SECONDS,
     classify_transport_error,
-    redact,
+    log_failure,
     retry_handlers,
     sdk_logger,
 )
@@ -58,9 +58,4 @@ class WebhookNotifier:
         )
 
     def _failed(self, n: Notification, delivery: Delivery) -> Delivery:
-        error = redact(delivery.error or "", self._url)
-        log.warning(
-            "slack webhook delivery failed",
-            extra={"key": n.key, "kind": n.kind, "reason": error, "retryable": delivery.retryable},
-        )
-        return Delivery.failed(error, retryable=delivery.retryable)
+        return log_failure(log, "slack webhook delivery failed", n, delivery, self._url)
