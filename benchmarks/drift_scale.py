@@ -175,7 +175,7 @@ def main() -> int:
         ratio = "1x" if name.startswith("baseline") else ("" if name.strip().startswith("import") else f"{base_total / seconds:,.0f}x faster")
         memory = "" if mb is None else f"{mb:,.0f}"
         print(f"| {name:<60} | {seconds:>8.2f} | {memory:>16} | {ratio:>11} |")
-    print(f"\nbaseline peak memory is Python heap (tracemalloc) for the sample, scaled; the job's is its whole RSS.")
+    print("\nbaseline peak memory is Python heap (tracemalloc) for the sample, scaled; the job's is its whole RSS.")
     print(f"target: the daily job < 2 s -> {'met' if wall < 2 else 'NOT met'} ({wall:.2f} s, best of 3 fresh processes); this benchmark process peaked at {max_rss_self:,.0f} MB")
     return 0
 

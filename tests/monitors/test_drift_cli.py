@@ -213,7 +213,7 @@ def test_a_failed_delivery_says_whether_it_will_be_retried(in_tmp: Path, slack_s
     slack_server.always("/api/chat.postMessage", reply)
     code, out, err = cli("--config", str(config), "--as-of", IN_INCIDENT)
     assert code == 0, err
-    assert f"breach catboost_v8: not sent" in out and says in out
+    assert "breach catboost_v8: not sent" in out and says in out
     again = json_run("--config", str(config), "--as-of", "2026-01-06", "--dry-run")
     assert again["notifications"] == []  # a dry run delivers nothing, kept or not
     slack_server.always("/api/chat.postMessage", None)

@@ -33,6 +33,7 @@ retrain_command = "make retrain"
 floor = 0.5
 """)
     config = load_drift_config(search_from=tmp_path)
+    assert config.origin == str(path)  # found by searching upwards from the directory
     assert config.source == str(tmp_path / "data" / "graded.parquet")
     assert config.columns == ColumnMap(system_id="model")
     assert config.systems == ("a", "b") and config.repeat_days == 3 and config.fail_on == "breach"
