@@ -8,9 +8,9 @@ Monte-Carlo on daily Bernoulli streams (fixed seeds), N graded predictions a day
   C   abrupt 65% -> 50%                           -> delay from the first day at 50%
 A delay of 0 means the alarm is raised on the day itself (once its games are graded).
 
-Detectors: our monitor (monitors.detection.core.detect, the exact core of `evaluate`; the
+Detectors: our monitor (predguard.monitors.detection.core.detect, the exact core of `evaluate`; the
 tests prove both equal day by day), the team's rule (weekly rate below 55% for 2 consecutive
-Sunday weeks, monitors.detection.rules), and River's ADWIN, PageHinkley and DDM at their
+Sunday weeks, predguard.monitors.detection.rules), and River's ADWIN, PageHinkley and DDM at their
 defaults, fed the per-prediction 0/1 errors of the same streams (paired comparison).
 Every stream gets 8 weeks of warm-up before the measured part, for every detector.
 
@@ -39,9 +39,9 @@ from numpy.typing import NDArray
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from monitors.detection.config import DetectionConfig  # noqa: E402
-from monitors.detection.core import detect  # noqa: E402
-from monitors.detection.rules import weeks_rule_path  # noqa: E402
+from predguard.monitors.detection.config import DetectionConfig  # noqa: E402
+from predguard.monitors.detection.core import detect  # noqa: E402
+from predguard.monitors.detection.rules import weeks_rule_path  # noqa: E402
 
 FloatArray = NDArray[np.float64]
 WARMUP_DAYS = 56
@@ -293,8 +293,8 @@ def calibration(runs: int, workers: int, config: DetectionConfig) -> str:
 
 def evaluate_speed(calls: int) -> str:
     """What a backtest pays per replayed day: one evaluate() over two years of history."""
-    from monitors.detection import evaluate
-    from monitors.model import DayCount
+    from predguard.monitors.detection import evaluate
+    from predguard.monitors.model import DayCount
 
     rng = np.random.default_rng(REPORT_SEED)
     history = [DayCount(FIRST_DAY + dt.timedelta(days=i), 100, int(h)) for i, h in enumerate(rng.binomial(100, 0.6, 730))]

@@ -93,7 +93,7 @@ def import_seconds(module: str) -> float:
 def engine_only(path: Path, as_of: dt.date) -> float:
     """Just the aggregation query in DuckDB (schema guard included), best of 3."""
     sys.path.insert(0, str(REPO))
-    from monitors.sources import open_source, parse_source
+    from predguard.monitors.sources import open_source, parse_source
 
     start = as_of - dt.timedelta(days=139)
     best = float("inf")
@@ -148,8 +148,8 @@ def main() -> int:
         engine = engine_only(path, as_of)
         runs = [run_job(path, as_of, workdir) for _ in range(3)]  # the 2nd and 3rd runs find state: still a full job
         wall, rss_mb, output = min(runs, key=lambda r: r[0])
-        detection_import = import_seconds("monitors.detection")
-        alerting_import = import_seconds("monitors.alerting")
+        detection_import = import_seconds("predguard.monitors.detection")
+        alerting_import = import_seconds("predguard.monitors.alerting")
         sample = min(options.sample, options.rows)
         base_seconds, base_mb = python_baseline(path, sample, as_of)
         scale = options.rows / sample
@@ -167,8 +167,8 @@ def main() -> int:
         ("  of which main() (imports + the job)", output["in_process_seconds"], None),
         ("daily job, warm process (main() again, imports done)", output["warm_seconds"], None),
         ("DuckDB aggregation alone (guard + query, best of 3)", engine, None),
-        ("  import monitors.detection alone (numpy, scipy.special)", detection_import, None),
-        ("  import monitors.alerting alone (slack-sdk, matplotlib)", alerting_import, None),
+        ("  import predguard.monitors.detection alone (numpy, scipy.special)", detection_import, None),
+        ("  import predguard.monitors.alerting alone (slack-sdk, matplotlib)", alerting_import, None),
         (f"baseline: rows into Python, dict loop ({sample // 1000:,}k rows x{scale:g})", base_total, base_total_mb),
     ]
     for name, seconds, mb in rows:

@@ -2,16 +2,16 @@
 
 Checks that each Dockerfile's image contains every first-party module its service imports.
 Without FILES it checks every Dockerfile under --root; with FILES (as pre-commit passes the
-changed paths) only the Dockerfiles those files can affect (hooks.discovery.affects).
+changed paths) only the Dockerfiles those files can affect (predguard.hooks.discovery.affects).
 
 Exit codes: 0 no error-severity finding (warnings alone do not fail), 1 at least one error,
 2 a usage/configuration/input error (one line on stderr per problem, never a traceback).
 A Dockerfile that cannot be modelled is reported with status "error" while the others are still
 checked, and the run exits 2.
 
-Data flow per Dockerfile: config + discovery -> (context, reason) via hooks.dockerfile.find_context
--> Image via hooks.dockerfile.load_image -> CheckResult via hooks.python.check_image ->
-Dockerfile pragmas applied -> one Report -> hooks.reporters.<format>.
+Data flow per Dockerfile: config + discovery -> (context, reason) via predguard.hooks.dockerfile.find_context
+-> Image via predguard.hooks.dockerfile.load_image -> CheckResult via predguard.hooks.python.check_image ->
+Dockerfile pragmas applied -> one Report -> predguard.hooks.reporters.<format>.
 """
 from __future__ import annotations
 
@@ -22,10 +22,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from hooks import discovery
-from hooks.config import Config, ServiceConfig, load_config
-from hooks.model import CopySource, Finding, Image
-from hooks.reporters import FORMATS, DockerfileReport, Report, get_renderer
+from predguard.hooks import discovery
+from predguard.hooks.config import Config, ServiceConfig, load_config
+from predguard.hooks.model import CopySource, Finding, Image
+from predguard.hooks.reporters import FORMATS, DockerfileReport, Report, get_renderer
 from predguard.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError, run_cli
 
 PROG = "predguard check-dockerfiles"
@@ -41,7 +41,7 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
-        description=__doc__.split("\n\n")[1].replace(" (hooks.discovery.affects)", ""),
+        description=__doc__.split("\n\n")[1].replace(" (predguard.hooks.discovery.affects)", ""),
         epilog="exit status: 0 no errors (warnings alone do not fail), 1 error findings, 2 usage/config/input error. "
         "Configuration: [tool.predguard] in <root>/pyproject.toml (see hooks/config.py).",
         allow_abbrev=False,
@@ -161,7 +161,7 @@ def _affects(changed: Path, dockerfile: Path, context: tuple[Path, str] | _NoCon
 def _context(dockerfile: Path, root: Path, config: Config) -> tuple[Path, str] | _NoContext:
     """The build context of `dockerfile` and why it was chosen, or the InputError that says why
     there is none."""
-    from hooks.dockerfile import find_context
+    from predguard.hooks.dockerfile import find_context
 
     service = config.service_for(dockerfile)
     configured = (service.context if service else None) or config.context
@@ -179,8 +179,8 @@ def _context(dockerfile: Path, root: Path, config: Config) -> tuple[Path, str] |
 
 
 def _check(dockerfile: Path, root: Path, config: Config, context: tuple[Path, str] | _NoContext) -> _Outcome:
-    from hooks.dockerfile import load_image
-    from hooks.python import check_image
+    from predguard.hooks.dockerfile import load_image
+    from predguard.hooks.python import check_image
 
     service_config = config.service_for(dockerfile) or ServiceConfig(dockerfile=dockerfile)
     service = service_config.name or (dockerfile.parent.name if dockerfile.parent != root else root.name)

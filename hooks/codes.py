@@ -39,7 +39,7 @@ def rule_for(code: str) -> Rule:
 
 
 def markdown_table() -> str:
-    """The rule table for the README (`python -c "from hooks.codes import markdown_table; print(markdown_table())"`)."""
+    """The rule table for the README (`python -c "from predguard.hooks.codes import markdown_table; print(markdown_table())"`)."""
     rows = ["| code | name | default | what it means |", "|---|---|---|---|"]
     rows += [f"| `{r.code}` | {r.name} | {r.severity} | {r.summary} |" for r in RULES.values()]
     return "\n".join(rows)

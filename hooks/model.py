@@ -1,9 +1,9 @@
 """The data types that flow between the Dockerfile model, the import analysis and the reporters.
 
-hooks.dockerfile   Dockerfile + context  ->  Image        (what lands where in the final stage)
-hooks.entrypoints  Image                 ->  EntryPlan    (what runs, and the image's sys.path)
-hooks.python       EntryPlan + Image     ->  Findings     (first-party modules the image lacks)
-hooks.reporters    Findings              ->  text | json | sarif | github
+predguard.hooks.dockerfile   Dockerfile + context  ->  Image        (what lands where in the final stage)
+predguard.hooks.entrypoints  Image                 ->  EntryPlan    (what runs, and the image's sys.path)
+predguard.hooks.python       EntryPlan + Image     ->  Findings     (first-party modules the image lacks)
+predguard.hooks.reporters    Findings              ->  text | json | sarif | github
 
 Paths: `image_path` values are absolute POSIX paths inside the image ("/app/shared/config.py");
 `source` values are real paths on disk, inside the build context.

@@ -16,7 +16,7 @@ from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from monitors.model import Notification, PeriodRate, Verdict
+from predguard.monitors.model import Notification, PeriodRate, Verdict
 
 _DAILY = "#9aa5b1"
 _WEEKLY = "#1f5fa8"

@@ -18,7 +18,7 @@ the key and the file (a typo must not silently fall back to a default).
     retrain_webhook = "https://ci.example.com/hooks/retrain"
     [tool.predguard.drift.detection]                     # passed to DetectionConfig
     floor = 0.55
-    [tool.predguard.drift.slack]                         # see monitors.alerting
+    [tool.predguard.drift.slack]                         # see predguard.monitors.alerting
     channel = "#model-alerts"
 """
 from __future__ import annotations
@@ -60,7 +60,7 @@ class DriftConfig:
     retrain_command: tuple[str, ...] = ()
     retrain_webhook: str | None = None
     detection: dict[str, Any] = field(default_factory=dict)
-    slack: dict[str, Any] = field(default_factory=dict)  # [tool.predguard.drift.slack], for monitors.alerting
+    slack: dict[str, Any] = field(default_factory=dict)  # [tool.predguard.drift.slack], for predguard.monitors.alerting
     base_dir: Path = Path(".")  # relative paths in the file are relative to it
     origin: str = "defaults"  # where the values came from, for messages
 

@@ -44,12 +44,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from monitors import retrain as retrain_trigger
-from monitors.config import DEFAULT_STATE_PATH, FAIL_ON, DriftConfig, load_drift_config
-from monitors.history import BigQueryHistoryStore, HistoryStore, SqliteHistoryStore, row_for
-from monitors.model import DayCount, Notification, Verdict
-from monitors.sources import Aggregate, Source, SourceSpec, bigquery_client, histories, open_source, parse_source
-from monitors.state import AlertRecord, BigQueryStateStore, SqliteStateStore, StateStore, step
+from predguard.monitors import retrain as retrain_trigger
+from predguard.monitors.config import DEFAULT_STATE_PATH, FAIL_ON, DriftConfig, load_drift_config
+from predguard.monitors.history import BigQueryHistoryStore, HistoryStore, SqliteHistoryStore, row_for
+from predguard.monitors.model import DayCount, Notification, Verdict
+from predguard.monitors.sources import Aggregate, Source, SourceSpec, bigquery_client, histories, open_source, parse_source
+from predguard.monitors.state import AlertRecord, BigQueryStateStore, SqliteStateStore, StateStore, step
 from predguard.errors import EXIT_FINDINGS, EXIT_OK, InputError, run_cli
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ def _config(path: Path | None) -> DriftConfig:
 
 
 def _detection(config: DriftConfig) -> tuple[Any, Evaluate]:
-    from monitors.detection import DetectionConfig, evaluate
+    from predguard.monitors.detection import DetectionConfig, evaluate
 
     where = f"{config.origin} [tool.predguard.drift.detection]"
     return DetectionConfig.from_mapping(dict(config.detection), where=where), evaluate
@@ -268,7 +268,7 @@ def run_daily(
     state_file = state_path or config.state or DEFAULT_STATE_PATH
 
     def make_notifier() -> Any:
-        from monitors.alerting import build_notifier
+        from predguard.monitors.alerting import build_notifier
 
         return build_notifier(config.slack, out=out, chart_dir=state_file.parent / "charts", environ=environ)
 
@@ -293,7 +293,7 @@ def run_daily(
     history_store.upsert(row_for(v, window_start=start, source=spec.text) for v in verdicts)
     # Durable first: the notifications go into the outbox, then the state moves on, then
     # delivery. A crash in between re-runs into the same keys, which the outbox ignores.
-    from monitors.outbox import Outbox
+    from predguard.monitors.outbox import Outbox
 
     with Outbox(state_file.parent / "drift-outbox.sqlite") as outbox:
         _enqueue(outbox, notifications)
@@ -327,7 +327,7 @@ class _ReadOnlySqlite:
     def load(self) -> dict[str, AlertRecord]:
         import sqlite3
 
-        from monitors.state import _from_row
+        from predguard.monitors.state import _from_row
 
         self.con.row_factory = sqlite3.Row
         try:
@@ -350,7 +350,7 @@ def _history_store(config: DriftConfig, state_file: Path, bigquery: Any) -> Hist
 
 
 def _enqueue(outbox: Any, notifications: list[Notification]) -> None:
-    from monitors.chart import notification_chart
+    from predguard.monitors.chart import notification_chart
 
     for n in notifications:
         outbox.enqueue(dataclasses.replace(n, chart_png=notification_chart(n)))

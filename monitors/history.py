@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Protocol
 
-from monitors.model import Verdict
+from predguard.monitors.model import Verdict
 
 
 @dataclass(frozen=True)

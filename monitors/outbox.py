@@ -31,9 +31,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitors.alerting.delivery import Delivery, Notifier
-from monitors.model import Notification
-from monitors.serialize import notification_from_json, notification_to_json
+from predguard.monitors.alerting.delivery import Delivery, Notifier
+from predguard.monitors.model import Notification
+from predguard.monitors.serialize import notification_from_json, notification_to_json
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from monitors.model import Notification
+from predguard.monitors.model import Notification
 
 log = logging.getLogger(__name__)
 

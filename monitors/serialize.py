@@ -1,7 +1,7 @@
 """JSON for the drift monitor's data types, so a Notification can wait in the outbox.
 
 The codec walks the dataclasses' own type hints instead of listing fields by hand: a field
-added to `monitors.model` later (optional, with a default) round-trips without touching this
+added to `predguard.monitors.model` later (optional, with a default) round-trips without touching this
 module, and a stored payload missing that field decodes to its default. `chart_png` is left
 out of the JSON on purpose: the outbox keeps the bytes in their own BLOB column.
 """
@@ -15,7 +15,7 @@ import typing
 from functools import cache
 from typing import Any, Literal, Union
 
-from monitors.model import Notification, Verdict
+from predguard.monitors.model import Notification, Verdict
 
 FORMAT_VERSION = 1
 _BINARY_FIELDS = frozenset({"chart_png"})

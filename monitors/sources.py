@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from monitors.config import ColumnMap
-from monitors.model import DayCount
+from predguard.monitors.config import ColumnMap
+from predguard.monitors.model import DayCount
 from predguard.errors import InputError
 
 SourceKind = Literal["bigquery", "csv", "parquet", "duckdb"]

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from monitors.model import AlertKind, Notification, NotificationKind, Verdict
+from predguard.monitors.model import AlertKind, Notification, NotificationKind, Verdict
 
 RULES: tuple[AlertKind, ...] = ("breach", "drift_warning")
 

@@ -14,9 +14,9 @@ from predguard.errors import EXIT_INPUT, run_cli
 
 # command -> (module with main(argv), one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "check-dockerfiles": ("hooks.check_dockerfiles", "check that each Dockerfile copies and installs every module its service imports"),
-    "phase-status": ("processors.phase_status", "report a phase's completion on a date from the run markers"),
-    "drift": ("monitors.drift", "daily drift monitor: hit rates per model, alert Slack on a real drop"),
+    "check-dockerfiles": ("predguard.hooks.check_dockerfiles", "check that each Dockerfile copies and installs every module its service imports"),
+    "phase-status": ("predguard.processors.phase_status", "report a phase's completion on a date from the run markers"),
+    "drift": ("predguard.monitors.drift", "daily drift monitor: hit rates per model, alert Slack on a real drop"),
     "demo": ("predguard.demo", "run the suite on the bundled example platform (no cloud account needed)"),
 }
 

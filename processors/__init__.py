@@ -1,9 +1,9 @@
 """Run time: mode-aware processors that skip same-day empty data and keep real failures failures."""
 from __future__ import annotations
 
-from processors.base import Outcome, Processor, ProcessorResult, RunContext, Skip
-from processors.errors import NoDataError, PermanentError, TransientError
-from processors.modes import ModePolicy, ProcessingMode
+from predguard.processors.base import Outcome, Processor, ProcessorResult, RunContext, Skip
+from predguard.processors.errors import NoDataError, PermanentError, TransientError
+from predguard.processors.modes import ModePolicy, ProcessingMode
 
 __all__ = [
     "ModePolicy",

@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from processors.errors import NoDataError, describe, is_transient
-from processors.modes import ModePolicy, ProcessingMode
+from predguard.processors.errors import NoDataError, describe, is_transient
+from predguard.processors.modes import ModePolicy, ProcessingMode
 
 if TYPE_CHECKING:
     import pybreaker
@@ -108,7 +108,7 @@ class ProcessorResult:
 
 
 class ResultRecorder(Protocol):
-    """Where results go (processors.markers.MarkerRecorder is the real one)."""
+    """Where results go (predguard.processors.markers.MarkerRecorder is the real one)."""
 
     def record(self, result: ProcessorResult) -> None: ...
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import pybreaker
 
-from processors.errors import PermanentError
+from predguard.processors.errors import PermanentError
 
-log = logging.getLogger("processors.breaker")
+log = logging.getLogger("predguard.processors.breaker")
 
 
 class _LogStateChanges(pybreaker.CircuitBreakerListener):

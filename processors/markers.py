@@ -15,13 +15,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from processors.base import Outcome, ProcessorResult
-from processors.outbox import Outbox
+from predguard.processors.base import Outcome, ProcessorResult
+from predguard.processors.outbox import Outbox
 
 if TYPE_CHECKING:
-    from processors.stores import Store
+    from predguard.processors.stores import Store
 
-log = logging.getLogger("processors.markers")
+log = logging.getLogger("predguard.processors.markers")
 
 KIND_MARKER = "marker"
 KIND_DEAD_LETTER = "dead_letter"

@@ -22,9 +22,9 @@ from pathlib import Path
 
 from predguard.config import find_pyproject, load_table
 from predguard.errors import EXIT_FINDINGS, EXIT_OK, InputError
-from processors.base import Outcome
-from processors.markers import RunMarker, latest_by_processor
-from processors.stores import STORE_ENV, Store, open_store
+from predguard.processors.base import Outcome
+from predguard.processors.markers import RunMarker, latest_by_processor
+from predguard.processors.stores import STORE_ENV, Store, open_store
 
 STATUS_COMPLETE = "complete"
 STATUS_SKIPPED = "skipped"  # an expected skip: counts as complete

@@ -33,14 +33,14 @@ from typing import Any
 import pybreaker
 
 from predguard.errors import InputError
-from processors.base import Outcome, Processor, by_name
-from processors.breaker import breaker_status, make_breaker
-from processors.markers import DeadLetter, MarkerRecorder
-from processors.modes import ProcessingMode, parse_mode
-from processors.outbox import Outbox
-from processors.stores import Store, open_store
+from predguard.processors.base import Outcome, Processor, by_name
+from predguard.processors.breaker import breaker_status, make_breaker
+from predguard.processors.markers import DeadLetter, MarkerRecorder
+from predguard.processors.modes import ProcessingMode, parse_mode
+from predguard.processors.outbox import Outbox
+from predguard.processors.stores import Store, open_store
 
-log = logging.getLogger("processors.pubsub")
+log = logging.getLogger("predguard.processors.pubsub")
 
 DEFAULT_OUTBOX = ".predguard/outbox.sqlite3"
 OUTBOX_ENV = "PREDGUARD_OUTBOX"

@@ -1,4 +1,4 @@
-"""The Dockerfile model: a Dockerfile and its build context -> `hooks.model.Image`.
+"""The Dockerfile model: a Dockerfile and its build context -> `predguard.hooks.model.Image`.
 
 lexer         bytes -> instructions (directives, continuations, heredocs; tokenised by dockerfile-parse)
 instructions  one instruction's arguments: flags, exec/shell form, ARG/ENV pairs, commands
@@ -10,7 +10,7 @@ context       which directory is the build context, and why
 """
 from __future__ import annotations
 
-from hooks.dockerfile.build import load_image
-from hooks.dockerfile.context import find_context
+from predguard.hooks.dockerfile.build import load_image
+from predguard.hooks.dockerfile.context import find_context
 
 __all__ = ["find_context", "load_image"]

@@ -1,4 +1,4 @@
-"""Dockerfile + build context -> `hooks.model.Image`: stages, ARG/ENV/WORKDIR, and the files each
+"""Dockerfile + build context -> `predguard.hooks.model.Image`: stages, ARG/ENV/WORKDIR, and the files each
 COPY/ADD puts where, propagated through `FROM <stage>` and `COPY --from=<stage>`."""
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hooks.dockerfile import dockerignore, imagefs, lexer
-from hooks.dockerfile.instructions import parse_arg, parse_command, parse_env, parse_flags, parse_json_array, run_text
-from hooks.dockerfile.lexer import Instruction
-from hooks.dockerfile.variables import Env, expand
-from hooks.model import Command, CopySource, Finding, Image, ImageFile
+from predguard.hooks.dockerfile import dockerignore, imagefs, lexer
+from predguard.hooks.dockerfile.instructions import parse_arg, parse_command, parse_env, parse_flags, parse_json_array, run_text
+from predguard.hooks.dockerfile.lexer import Instruction
+from predguard.hooks.dockerfile.variables import Env, expand
+from predguard.hooks.model import Command, CopySource, Finding, Image, ImageFile
 from predguard.errors import InputError
 
 _URL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://|git@)")

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from hooks.dockerfile import imagefs, lexer
-from hooks.dockerfile.build import relative_to_root
-from hooks.dockerfile.instructions import parse_arg, parse_env, parse_flags, parse_json_array
-from hooks.dockerfile.variables import expand
+from predguard.hooks.dockerfile import imagefs, lexer
+from predguard.hooks.dockerfile.build import relative_to_root
+from predguard.hooks.dockerfile.instructions import parse_arg, parse_env, parse_flags, parse_json_array
+from predguard.hooks.dockerfile.variables import expand
 
 COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 CLOUDBUILD_FILES = ("cloudbuild.yaml", "cloudbuild.yml")

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from hooks.dockerfile.dockerignore import DockerIgnore, IgnorePattern, compile_pattern
+from predguard.hooks.dockerfile.dockerignore import DockerIgnore, IgnorePattern, compile_pattern
 
 SKIPPED_DIRS = frozenset({".git"})
 _WILDCARD = re.compile(r"(?<!\\)[*?\[]")

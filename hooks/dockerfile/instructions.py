@@ -6,9 +6,9 @@ import json
 import re
 import shlex
 
-from hooks.dockerfile.lexer import Instruction
-from hooks.dockerfile.variables import split_words
-from hooks.model import Command
+from predguard.hooks.dockerfile.lexer import Instruction
+from predguard.hooks.dockerfile.variables import split_words
+from predguard.hooks.model import Command
 
 _FLAG = re.compile(r"""\s*--([A-Za-z][\w-]*)(?:=("[^"]*"|'[^']*'|\S*))?(?=\s|$)""")
 

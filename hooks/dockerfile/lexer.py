@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dockerfile_parse import DockerfileParser
 
-from hooks.dockerfile.variables import split_words
+from predguard.hooks.dockerfile.variables import split_words
 from predguard.errors import InputError
 
 DIRECTIVES = frozenset({"syntax", "escape", "check"})

@@ -6,6 +6,6 @@
 """
 from __future__ import annotations
 
-from hooks.python.closure import CheckResult, check_image
+from predguard.hooks.python.closure import CheckResult, check_image
 
 __all__ = ["CheckResult", "check_image"]

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hooks.entrypoints import EntryPlan, fallback_entries, plan_entrypoints
-from hooks.model import Finding, Image
-from hooks.python import resolve as _resolve
-from hooks.python.imports import ImportRef, ParsedFile, parse_file
-from hooks.python.resolve import Located, Resolver
+from predguard.hooks.entrypoints import EntryPlan, fallback_entries, plan_entrypoints
+from predguard.hooks.model import Finding, Image
+from predguard.hooks.python import resolve as _resolve
+from predguard.hooks.python.imports import ImportRef, ParsedFile, parse_file
+from predguard.hooks.python.resolve import Located, Resolver
 
 _log = logging.getLogger("predguard.hooks.python")
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from hooks.model import Image, ImageFile
+from predguard.hooks.model import Image, ImageFile
 
 _STDLIB = frozenset(sys.stdlib_module_names) | frozenset(sys.builtin_module_names) | {"__main__"}
 _BINARY_SUFFIXES = (".so", ".pyd")

@@ -9,7 +9,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from hooks.model import Finding
+from predguard.hooks.model import Finding
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -46,4 +46,4 @@ class Report:
 def get_renderer(name: str) -> Callable[..., str]:
     if name not in FORMATS:
         raise ValueError(name)
-    return importlib.import_module(f"hooks.reporters.{name}").render  # type: ignore[no-any-return]
+    return importlib.import_module(f"predguard.hooks.reporters.{name}").render  # type: ignore[no-any-return]

@@ -3,9 +3,9 @@
 message `%`, CR and LF; in property values also `:` and `,`."""
 from __future__ import annotations
 
-from hooks.model import Finding
-from hooks.reporters import Report
-from hooks.reporters.text import _fix_text, summary
+from predguard.hooks.model import Finding
+from predguard.hooks.reporters import Report
+from predguard.hooks.reporters.text import _fix_text, summary
 
 
 def escape_data(text: str) -> str:

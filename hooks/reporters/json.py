@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from hooks.reporters import Report
+from predguard.hooks.reporters import Report
 
 VERSION = 1
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from hooks.codes import RULES, rule_for
-from hooks.model import Finding
-from hooks.reporters import Report
+from predguard.hooks.codes import RULES, rule_for
+from predguard.hooks.model import Finding
+from predguard.hooks.reporters import Report
 from predguard import __version__
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from hooks.model import Finding
-from hooks.reporters import Report
+from predguard.hooks.model import Finding
+from predguard.hooks.reporters import Report
 
 _BOLD, _RED, _YELLOW, _CYAN, _DIM, _RESET = "\x1b[1m", "\x1b[31m", "\x1b[33m", "\x1b[36m", "\x1b[2m", "\x1b[0m"
 

@@ -19,11 +19,11 @@ from urllib.parse import urlsplit
 
 from predguard.errors import InputError
 
-from monitors.alerting.delivery import Delivery, Notifier
-from monitors.alerting.sdk import DEFAULT_MAX_RETRIES
-from monitors.alerting.slack import SLACK_API_URL, SlackNotifier
-from monitors.alerting.terminal import TerminalNotifier
-from monitors.alerting.webhook import WebhookNotifier
+from predguard.monitors.alerting.delivery import Delivery, Notifier
+from predguard.monitors.alerting.sdk import DEFAULT_MAX_RETRIES
+from predguard.monitors.alerting.slack import SLACK_API_URL, SlackNotifier
+from predguard.monitors.alerting.terminal import TerminalNotifier
+from predguard.monitors.alerting.webhook import WebhookNotifier
 
 __all__ = ["Delivery", "Notifier", "build_notifier", "SlackNotifier", "WebhookNotifier", "TerminalNotifier"]
 

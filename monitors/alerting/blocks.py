@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from monitors.alerting.content import Content, Severity
+from predguard.monitors.alerting.content import Content, Severity
 
 _HEADER_MAX = 150
 _TEXT_MAX = 3000

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from monitors.model import AlertKind, Interval, Notification, PeriodRate, Verdict
+from predguard.monitors.model import AlertKind, Interval, Notification, PeriodRate, Verdict
 
 Severity = Literal["critical", "warning", "info", "ok"]
 TREND_WEEKS = 8

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from monitors.model import Notification
+from predguard.monitors.model import Notification
 
 
 @dataclass(frozen=True)

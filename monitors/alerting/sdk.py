@@ -15,8 +15,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.http_retry.handler import RetryHandler
 
-from monitors.alerting.delivery import Delivery
-from monitors.model import Notification
+from predguard.monitors.alerting.delivery import Delivery
+from predguard.monitors.model import Notification
 
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_TIMEOUT_SECONDS = 15

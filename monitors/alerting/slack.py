@@ -19,10 +19,10 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from monitors.alerting.blocks import render_blocks, render_fallback
-from monitors.alerting.content import build_content
-from monitors.alerting.delivery import Delivery
-from monitors.alerting.sdk import (
+from predguard.monitors.alerting.blocks import render_blocks, render_fallback
+from predguard.monitors.alerting.content import build_content
+from predguard.monitors.alerting.delivery import Delivery
+from predguard.monitors.alerting.sdk import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT_SECONDS,
     classify_api_error,
@@ -32,8 +32,8 @@ from monitors.alerting.sdk import (
     retry_handlers,
     sdk_logger,
 )
-from monitors.chart import notification_chart
-from monitors.model import Notification
+from predguard.monitors.chart import notification_chart
+from predguard.monitors.model import Notification
 
 log = logging.getLogger(__name__)
 SLACK_API_URL = WebClient.BASE_URL

@@ -8,10 +8,10 @@ import textwrap
 from pathlib import Path
 from typing import TextIO
 
-from monitors.alerting.content import Content, build_content
-from monitors.alerting.delivery import Delivery
-from monitors.chart import notification_chart
-from monitors.model import Notification
+from predguard.monitors.alerting.content import Content, build_content
+from predguard.monitors.alerting.delivery import Delivery
+from predguard.monitors.chart import notification_chart
+from predguard.monitors.model import Notification
 
 log = logging.getLogger(__name__)
 _LABEL = {"critical": "BREACH", "warning": "DRIFT WARNING", "info": "INFO", "ok": "RESOLVED"}

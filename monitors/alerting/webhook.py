@@ -11,10 +11,10 @@ import logging
 
 from slack_sdk.webhook import WebhookClient
 
-from monitors.alerting.blocks import render_blocks, render_fallback
-from monitors.alerting.content import build_content
-from monitors.alerting.delivery import Delivery
-from monitors.alerting.sdk import (
+from predguard.monitors.alerting.blocks import render_blocks, render_fallback
+from predguard.monitors.alerting.content import build_content
+from predguard.monitors.alerting.delivery import Delivery
+from predguard.monitors.alerting.sdk import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT_SECONDS,
     classify_transport_error,
@@ -22,7 +22,7 @@ from monitors.alerting.sdk import (
     retry_handlers,
     sdk_logger,
 )
-from monitors.model import Notification
+from predguard.monitors.model import Notification
 
 log = logging.getLogger(__name__)
 CHART_NOTE = (

@@ -1,6 +1,6 @@
 """Detection for the drift monitor: a system's daily graded counts -> a Verdict with evidence.
 
-    from monitors.detection import DetectionConfig, evaluate
+    from predguard.monitors.detection import DetectionConfig, evaluate
     verdict = evaluate("model-a", history, as_of=date(2026, 3, 1))
 
 wilson     Wilson score intervals
@@ -12,7 +12,7 @@ evaluate   the public entry point building the Verdict
 """
 from __future__ import annotations
 
-from monitors.detection.config import DetectionConfig
-from monitors.detection.evaluate import evaluate
+from predguard.monitors.detection.config import DetectionConfig
+from predguard.monitors.detection.evaluate import evaluate
 
 __all__ = ["DetectionConfig", "evaluate"]

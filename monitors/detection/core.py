@@ -22,15 +22,15 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from monitors.detection.config import DetectionConfig
-from monitors.detection.cusum import (
+from predguard.monitors.detection.config import DetectionConfig
+from predguard.monitors.detection.cusum import (
     first_crossing,
     increments,
     llr_weights,
     reflected_path,
     siegmund_threshold,
 )
-from monitors.detection.reference import Reference, reference_stats
+from predguard.monitors.detection.reference import Reference, reference_stats
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]

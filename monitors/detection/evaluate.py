@@ -8,11 +8,11 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from monitors.detection.config import DetectionConfig
-from monitors.detection.core import AlertPath, Trace, detect
-from monitors.detection.rules import week_start, weeks_rule_path
-from monitors.detection.wilson import wilson_bounds
-from monitors.model import AlertKind, DayCount, Interval, PeriodRate, Status, Verdict
+from predguard.monitors.detection.config import DetectionConfig
+from predguard.monitors.detection.core import AlertPath, Trace, detect
+from predguard.monitors.detection.rules import week_start, weeks_rule_path
+from predguard.monitors.detection.wilson import wilson_bounds
+from predguard.monitors.model import AlertKind, DayCount, Interval, PeriodRate, Status, Verdict
 from predguard.errors import InputError
 
 FloatArray = NDArray[np.float64]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from monitors.detection.config import DetectionConfig
+from predguard.monitors.detection.config import DetectionConfig
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from monitors.detection.config import DetectionConfig
+from predguard.monitors.detection.config import DetectionConfig
 
 FloatArray = NDArray[np.float64]
 

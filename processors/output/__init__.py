@@ -1,7 +1,7 @@
 """Safe output writes: a declared schema, graceful degradation, keyed idempotent writes, and
 write–audit–publish with quarantine.
 
-    from processors.output import (Column, OutputSchema, conform, publish,
+    from predguard.processors.output import (Column, OutputSchema, conform, publish,
                                    DuckDBBackend, InRange, NotNull)
 
     schema = OutputSchema(
@@ -52,16 +52,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from processors.output.audit import AcceptedValues, Audit, InRange, NotNull, RowCheck
-from processors.output.backend import MergeCounts, OutputBackend, TargetColumn
-from processors.output.backends import open_backend
-from processors.output.conform import ConformedBatch, Rejection, conform, record_id
-from processors.output.schema import Column, ColumnType, OutputSchema
-from processors.output.writer import AuditFailed, PublishReport, publish
+from predguard.processors.output.audit import AcceptedValues, Audit, InRange, NotNull, RowCheck
+from predguard.processors.output.backend import MergeCounts, OutputBackend, TargetColumn
+from predguard.processors.output.backends import open_backend
+from predguard.processors.output.conform import ConformedBatch, Rejection, conform, record_id
+from predguard.processors.output.schema import Column, ColumnType, OutputSchema
+from predguard.processors.output.writer import AuditFailed, PublishReport, publish
 
 if TYPE_CHECKING:
-    from processors.output.bigquery_backend import BigQueryBackend
-    from processors.output.duckdb_backend import DuckDBBackend
+    from predguard.processors.output.bigquery_backend import BigQueryBackend
+    from predguard.processors.output.duckdb_backend import DuckDBBackend
 
 __all__ = [
     "AcceptedValues", "Audit", "AuditFailed", "BigQueryBackend", "Column", "ColumnType", "ConformedBatch",
@@ -74,11 +74,11 @@ def __getattr__(name: str) -> Any:
     # Backends import their database client only when asked for: neither is needed to declare
     # a schema or conform rows.
     if name == "DuckDBBackend":
-        from processors.output.duckdb_backend import DuckDBBackend
+        from predguard.processors.output.duckdb_backend import DuckDBBackend
 
         return DuckDBBackend
     if name == "BigQueryBackend":
-        from processors.output.bigquery_backend import BigQueryBackend
+        from predguard.processors.output.bigquery_backend import BigQueryBackend
 
         return BigQueryBackend
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from predguard.errors import InputError
-from processors.output.conform import coerce
-from processors.output.schema import OutputSchema
+from predguard.processors.output.conform import coerce
+from predguard.processors.output.schema import OutputSchema
 
 
 @dataclass(frozen=True)

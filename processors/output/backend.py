@@ -8,9 +8,9 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from processors.output.audit import SqlAudit
-from processors.output.conform import Rejection
-from processors.output.schema import Column, ColumnType, OutputSchema
+from predguard.processors.output.audit import SqlAudit
+from predguard.processors.output.conform import Rejection
+from predguard.processors.output.schema import Column, ColumnType, OutputSchema
 
 ROW_ORDINAL = "_pg_row"  # staging only: the row's position in the batch, how audits name rows
 STAGING_EXPIRY_HOURS = 24  # a staging table a crash left behind expires by itself (BigQuery)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from predguard.errors import InputError
-from processors.output.backend import OutputBackend
+from predguard.processors.output.backend import OutputBackend
 
 DEFAULT_OUTPUT = "duckdb:///.predguard/output.duckdb"
 OUTPUT_ENV = "PREDGUARD_OUTPUT"
@@ -27,7 +27,7 @@ def open_backend(spec: str | None = None, *, where: str = "--output") -> OutputB
         path = rest[1:] if rest.startswith("/") else rest
         if not path:
             raise InputError(f"DuckDB output needs a file path (or :memory:): duckdb:///PATH, got {spec!r}", where=where)
-        from processors.output.duckdb_backend import DuckDBBackend
+        from predguard.processors.output.duckdb_backend import DuckDBBackend
 
         return DuckDBBackend.open(path)
     if scheme in ("bigquery", "bq"):
@@ -36,7 +36,7 @@ def open_backend(spec: str | None = None, *, where: str = "--output") -> OutputB
             raise InputError(f"BigQuery output must be bigquery://PROJECT/DATASET, got {spec!r}", where=where)
         from google.cloud import bigquery
 
-        from processors.output.bigquery_backend import BigQueryBackend
+        from predguard.processors.output.bigquery_backend import BigQueryBackend
 
         return BigQueryBackend(bigquery.Client(project=project), f"{project}.{dataset}")
     raise InputError(f"unknown output {spec!r}; use duckdb:///PATH or bigquery://PROJECT/DATASET", where=where)

@@ -22,8 +22,8 @@ from google.api_core import exceptions as api_exceptions
 from google.cloud import bigquery
 
 from predguard.errors import InputError
-from processors.output.audit import AcceptedValues, InRange, NotNull, SqlAudit
-from processors.output.backend import (
+from predguard.processors.output.audit import AcceptedValues, InRange, NotNull, SqlAudit
+from predguard.processors.output.backend import (
     QUARANTINE_COLUMNS,
     ROW_ORDINAL,
     STAGING_EXPIRY_HOURS,
@@ -32,8 +32,8 @@ from processors.output.backend import (
     TargetColumn,
     merge_clauses,
 )
-from processors.output.conform import Rejection
-from processors.output.schema import STAGING_INFIX, Column, ColumnType, OutputSchema, check_identifier
+from predguard.processors.output.conform import Rejection
+from predguard.processors.output.schema import STAGING_INFIX, Column, ColumnType, OutputSchema, check_identifier
 
 PROJECT_ID = re.compile(r"[a-z0-9][a-z0-9.:-]*[a-z0-9]")
 DEFAULT_TIMEOUT_S = 120.0

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from predguard.errors import InputError
-from processors.output.schema import DEGRADED_REASON, IS_DEGRADED, SOURCE_PREFIX, ColumnType, OutputSchema
+from predguard.processors.output.schema import DEGRADED_REASON, IS_DEGRADED, SOURCE_PREFIX, ColumnType, OutputSchema
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import duckdb
 
-from processors.output.audit import AcceptedValues, InRange, NotNull, SqlAudit
-from processors.output.backend import (
+from predguard.processors.output.audit import AcceptedValues, InRange, NotNull, SqlAudit
+from predguard.processors.output.backend import (
     QUARANTINE_COLUMNS,
     QUARANTINE_KEY,
     ROW_ORDINAL,
@@ -29,8 +29,8 @@ from processors.output.backend import (
     TargetColumn,
     merge_clauses,
 )
-from processors.output.conform import Rejection
-from processors.output.schema import STAGING_INFIX, Column, ColumnType, OutputSchema, check_identifier
+from predguard.processors.output.conform import Rejection
+from predguard.processors.output.schema import STAGING_INFIX, Column, ColumnType, OutputSchema, check_identifier
 
 DDL_TYPES = {
     ColumnType.STRING: "VARCHAR",

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from predguard.errors import InputError
-from processors.output.audit import Audit, RowCheck, check_audits, describe_violation
-from processors.output.backend import MergeCounts, OutputBackend, StagePlan, TargetColumn
-from processors.output.conform import ConformedBatch, Rejection, record_id
-from processors.output.schema import DEGRADED_REASON, IS_DEGRADED, Column, OutputSchema
+from predguard.processors.output.audit import Audit, RowCheck, check_audits, describe_violation
+from predguard.processors.output.backend import MergeCounts, OutputBackend, StagePlan, TargetColumn
+from predguard.processors.output.conform import ConformedBatch, Rejection, record_id
+from predguard.processors.output.schema import DEGRADED_REASON, IS_DEGRADED, Column, OutputSchema
 
 log = logging.getLogger("predguard.processors.output")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from predguard.errors import InputError
-from processors.markers import DeadLetter, RunMarker
+from predguard.processors.markers import DeadLetter, RunMarker
 
 DEFAULT_STORE = "sqlite:///.predguard/runs.sqlite3"
 STORE_ENV = "PREDGUARD_STORE"
@@ -53,7 +53,7 @@ def open_store(spec: str | None = None) -> Store:
             raise InputError(f"BigQuery store must be bigquery://PROJECT/DATASET, got {spec!r}", where="--store")
         from google.cloud import bigquery
 
-        from processors.stores.bigquery import BigQueryStore
+        from predguard.processors.stores.bigquery import BigQueryStore
 
         return BigQueryStore(bigquery.Client(project=project), f"{project}.{dataset}")
     if spec.startswith("sqlite://"):
@@ -66,6 +66,6 @@ def open_store(spec: str | None = None) -> Store:
         raise InputError(f"unknown store {spec!r}; use sqlite:///PATH or bigquery://PROJECT/DATASET", where="--store")
     else:
         path = spec
-    from processors.stores.sqlite import SqliteStore
+    from predguard.processors.stores.sqlite import SqliteStore
 
     return SqliteStore(Path(path))

@@ -11,7 +11,7 @@ from typing import Any
 
 from google.cloud import bigquery
 
-from processors.markers import DeadLetter, RunMarker
+from predguard.processors.markers import DeadLetter, RunMarker
 
 MARKERS_TABLE = "run_markers"
 MERGE_BATCH = 100  # rows per MERGE: keeps the statement and its parameters far below BigQuery's limits

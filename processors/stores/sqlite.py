@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from processors.markers import DeadLetter, RunMarker
+from predguard.processors.markers import DeadLetter, RunMarker
 
 _MARKER_COLUMNS = list(RunMarker.__dataclass_fields__)
 _LETTER_COLUMNS = list(DeadLetter.__dataclass_fields__)

@@ -72,7 +72,7 @@ def test_sarif_and_github_formats_through_the_cli(incident_platform: Path) -> No
 
 
 def test_runnable_as_python_dash_m(incident_platform: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "hooks.check_dockerfiles", "--root", str(incident_platform)],
+    proc = subprocess.run([sys.executable, "-m", "predguard.hooks.check_dockerfiles", "--root", str(incident_platform)],
                           cwd=REPO, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1 and "PG101" in proc.stdout
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from hooks.config import load_config
+from predguard.hooks.config import load_config
 from predguard.errors import InputError
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hooks.discovery import affects, find_dockerfiles, is_dockerfile, matches_any
+from predguard.hooks.discovery import affects, find_dockerfiles, is_dockerfile, matches_any
 
 
 @pytest.mark.parametrize(
@@ -97,6 +97,6 @@ def test_a_file_in_the_import_closure_affects_even_outside_the_context(repo: Pat
      ("svc/requirements.txt", True), (".dockerignore", True)],
 )
 def test_could_affect_an_image(repo: Path, changed: str, expected: bool) -> None:
-    from hooks.discovery import could_affect_an_image
+    from predguard.hooks.discovery import could_affect_an_image
 
     assert could_affect_an_image(repo / changed) is expected

@@ -1,4 +1,4 @@
-"""hooks.entrypoints: what an image runs and the sys.path it runs with (table-driven)."""
+"""predguard.hooks.entrypoints: what an image runs and the sys.path it runs with (table-driven)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hooks.entrypoints import plan_entrypoints
+from predguard.hooks.entrypoints import plan_entrypoints
 from tests.hooks.python.builders import make_image, write_tree
 
 TREE = {

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 
 PRE_COMMIT = Path(sys.executable).with_name("pre-commit")
 # What `pip install .` needs from this repository: the packaging metadata and the packages.
-SNAPSHOT = ("pyproject.toml", "README.md", "LICENSE", ".pre-commit-hooks.yaml",
+SNAPSHOT = ("pyproject.toml", "setup.py", "README.md", "LICENSE", ".pre-commit-hooks.yaml",
             "predguard", "hooks", "verify", "processors", "monitors")
 
 
@@ -156,6 +156,7 @@ def test_the_projects_own_config_dogfoods_predguard_on_the_examples(
     env = precommit_env
     repo = tmp_path / "predguard"
     shutil.copytree(hook_repo[0], repo, ignore=shutil.ignore_patterns(".git"))
+    shutil.copytree(REPO / ".ci", repo / ".ci")
     shutil.copytree(REPO / "examples", repo / "examples", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     shutil.copy2(REPO / ".pre-commit-config.yaml", repo / ".pre-commit-config.yaml")
     git(repo, "init", "-q", "-b", "main", env=env)

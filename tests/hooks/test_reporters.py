@@ -6,11 +6,11 @@ import json
 import jsonschema
 import pytest
 
-from hooks.codes import RULES
-from hooks.model import Finding
-from hooks.reporters import DockerfileReport, Report, get_renderer
-from hooks.reporters import github, sarif, text
-from hooks.reporters import json as json_reporter
+from predguard.hooks.codes import RULES
+from predguard.hooks.model import Finding
+from predguard.hooks.reporters import DockerfileReport, Report, get_renderer
+from predguard.hooks.reporters import github, sarif, text
+from predguard.hooks.reporters import json as json_reporter
 
 PG101 = Finding(
     code="PG101",
@@ -203,7 +203,7 @@ def test_text_places_only_dockerfile_instruction_fixes() -> None:
 
 
 def test_the_rule_catalogue_covers_every_code_and_renders_for_the_readme() -> None:
-    from hooks.codes import markdown_table, rule_for
+    from predguard.hooks.codes import markdown_table, rule_for
 
     assert set(RULES) >= {"PG101", "PG102", "PG103", "PG104", "PG105", "PG106"}
     assert all(rule.severity in {"error", "warning"} and not rule.summary.endswith(".") for rule in RULES.values())

@@ -7,7 +7,7 @@ import random
 from collections.abc import Iterable
 from pathlib import Path
 
-from monitors.model import AlertKind, Interval, Status, Verdict
+from predguard.monitors.model import AlertKind, Interval, Status, Verdict
 
 EXAMPLE_CSV = Path(__file__).resolve().parents[2] / "examples" / "prediction-platform" / "data" / "graded_predictions.csv"
 

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from monitors.chart import default_markers, notification_chart, render_chart
-from monitors.model import Interval, PeriodRate
+from predguard.monitors.chart import default_markers, notification_chart, render_chart
+from predguard.monitors.model import Interval, PeriodRate
 from tests.support.alert_samples import sample_notification, sample_verdict
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,7 +27,7 @@ def test_chart_is_a_png_of_the_expected_size() -> None:
 def test_same_verdict_gives_identical_bytes_even_in_another_process() -> None:
     here = render_chart(sample_verdict(), [(dt.date(2026, 1, 20), "breach")])
     code = (
-        "import sys, datetime as dt; from monitors.chart import render_chart; "
+        "import sys, datetime as dt; from predguard.monitors.chart import render_chart; "
         "from tests.support.alert_samples import sample_verdict; "
         "sys.stdout.buffer.write(render_chart(sample_verdict(), [(dt.date(2026, 1, 20), 'breach')]))"
     )

@@ -12,11 +12,11 @@ import io
 
 import pytest
 
-from monitors.config import ColumnMap, DriftConfig
-from monitors.drift import run_daily
-from monitors.history import BigQueryHistoryStore, row_for
-from monitors.sources import open_source, parse_source
-from monitors.state import AlertRecord, BigQueryStateStore, step
+from predguard.monitors.config import ColumnMap, DriftConfig
+from predguard.monitors.drift import run_daily
+from predguard.monitors.history import BigQueryHistoryStore, row_for
+from predguard.monitors.sources import open_source, parse_source
+from predguard.monitors.state import AlertRecord, BigQueryStateStore, step
 from predguard.errors import InputError
 from tests.monitors.drift_helpers import python_counts, random_rows, verdict
 
@@ -165,7 +165,7 @@ def test_the_command_line_on_bigquery_through_the_emulator_host_variable(bq_clie
     env.pop("SLACK_BOT_TOKEN", None)
     env.pop("SLACK_WEBHOOK_URL", None)
     repo = Path(__file__).resolve().parents[2]
-    argv = [sys.executable, "-m", "monitors.drift", "--source", f"bigquery:{table}", "--as-of", str(START + dt.timedelta(days=29)), "--format", "json"]
+    argv = [sys.executable, "-m", "predguard.monitors.drift", "--source", f"bigquery:{table}", "--as-of", str(START + dt.timedelta(days=29)), "--format", "json"]
     done = subprocess.run([*argv, "--state", str(tmp_path / "s.sqlite")], cwd=repo, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from monitors import drift
+from predguard.monitors import drift
 from predguard.errors import run_cli
 from tests.monitors.drift_helpers import EXAMPLE_CSV, random_rows, write_rows
 from tests.support.slack_server import TOKEN, Reply
@@ -324,7 +324,7 @@ def test_usage_errors_are_one_line() -> None:
 
 def test_the_module_entry_point_gives_one_line_not_a_traceback(in_tmp: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "monitors.drift", "--source", "nowhere.parquet"],
+        [sys.executable, "-m", "predguard.monitors.drift", "--source", "nowhere.parquet"],
         cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
     )
     assert done.returncode == 2

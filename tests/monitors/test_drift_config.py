@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from monitors.config import ColumnMap, DriftConfig, load_drift_config
+from predguard.monitors.config import ColumnMap, DriftConfig, load_drift_config
 from predguard.errors import InputError
 
 

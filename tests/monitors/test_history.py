@@ -5,7 +5,7 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
-from monitors.history import SqliteHistoryStore, row_for
+from predguard.monitors.history import SqliteHistoryStore, row_for
 from tests.monitors.drift_helpers import verdict
 
 D = dt.date(2026, 1, 5)

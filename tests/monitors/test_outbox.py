@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from monitors.alerting import Delivery, SlackNotifier, TerminalNotifier
-from monitors.model import Notification
-from monitors.outbox import Outbox
-from monitors.serialize import notification_from_json, notification_to_json
+from predguard.monitors.alerting import Delivery, SlackNotifier, TerminalNotifier
+from predguard.monitors.model import Notification
+from predguard.monitors.outbox import Outbox
+from predguard.monitors.serialize import notification_from_json, notification_to_json
 from tests.support.alert_samples import sample_notification
 from tests.support.slack_server import TOKEN, Reply, SlackServer
 
@@ -211,7 +211,7 @@ def test_a_notifier_that_raises_keeps_the_notification(tmp_path: Path) -> None:
 
 
 def test_the_stored_chart_is_the_one_delivered(tmp_path: Path, slack_server: SlackServer) -> None:
-    from monitors.chart import render_chart
+    from predguard.monitors.chart import render_chart
 
     chart = render_chart(sample_notification().verdict)  # e.g. drawn by the caller with richer markers
     n = sample_notification(chart_png=chart)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from monitors import retrain
-from monitors.model import Notification
+from predguard.monitors import retrain
+from predguard.monitors.model import Notification
 from tests.monitors.drift_helpers import verdict
 
 D = dt.date(2026, 1, 5)

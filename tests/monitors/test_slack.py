@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from monitors.alerting import SlackNotifier, TerminalNotifier, WebhookNotifier, build_notifier
-from monitors.chart import notification_chart
+from predguard.monitors.alerting import SlackNotifier, TerminalNotifier, WebhookNotifier, build_notifier
+from predguard.monitors.chart import notification_chart
 from predguard.errors import InputError
 from tests.support.alert_samples import sample_notification
 from tests.support.slack_server import TOKEN, Reply, SlackServer

@@ -7,8 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from monitors.config import ColumnMap
-from monitors.sources import DailyRow, histories, open_source, parse_source
+from predguard.monitors.config import ColumnMap
+from predguard.monitors.sources import DailyRow, histories, open_source, parse_source
 from predguard.errors import InputError
 from tests.monitors.drift_helpers import python_counts, random_rows, write_rows
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from monitors.state import AlertRecord, SqliteStateStore, fingerprint, step
+from predguard.monitors.state import AlertRecord, SqliteStateStore, fingerprint, step
 from tests.monitors.drift_helpers import verdict
 
 D = dt.date(2026, 1, 10)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from monitors.alerting import TerminalNotifier, build_notifier
-from monitors.chart import notification_chart
+from predguard.monitors.alerting import TerminalNotifier, build_notifier
+from predguard.monitors.chart import notification_chart
 from tests.support.alert_samples import sample_notification
 
 

@@ -6,8 +6,8 @@ import socket
 
 import pytest
 
-from monitors.alerting import WebhookNotifier
-from monitors.alerting.webhook import CHART_NOTE
+from predguard.monitors.alerting import WebhookNotifier
+from predguard.monitors.alerting.webhook import CHART_NOTE
 from tests.support.alert_samples import sample_notification
 from tests.support.slack_server import WEBHOOK_PATH, Reply, SlackServer
 

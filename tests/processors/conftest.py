@@ -15,10 +15,10 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
-from processors import Processor, RunContext
-from processors.markers import MarkerRecorder
-from processors.outbox import Outbox
-from processors.stores.sqlite import SqliteStore
+from predguard.processors import Processor, RunContext
+from predguard.processors.markers import MarkerRecorder
+from predguard.processors.outbox import Outbox
+from predguard.processors.stores.sqlite import SqliteStore
 
 GAME_DAY = date(2026, 1, 30)
 # 17:00 in New York on the game day: before tip-off.

@@ -9,10 +9,10 @@ import sys
 import time
 from datetime import date, datetime, timezone
 
-from processors import Processor, RunContext
-from processors.markers import MarkerRecorder
-from processors.outbox import Outbox
-from processors.stores.sqlite import SqliteStore
+from predguard.processors import Processor, RunContext
+from predguard.processors.markers import MarkerRecorder
+from predguard.processors.outbox import Outbox
+from predguard.processors.stores.sqlite import SqliteStore
 
 
 class Counting(Processor):

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from processors import Outcome, ProcessingMode
-from processors.phase_status import main as phase_status
+from predguard.processors import Outcome, ProcessingMode
+from predguard.processors.phase_status import main as phase_status
 from tests.processors.conftest import http, push_body
 
 REPO = Path(__file__).resolve().parents[2]

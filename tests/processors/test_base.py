@@ -6,10 +6,10 @@ from datetime import date, datetime, timezone
 import pytest
 from google.api_core import exceptions as gexc
 
-from processors import Outcome, ProcessingMode, Processor, RunContext, Skip
-from processors.base import REASON_NO_DATA_PAST_DATE, REASON_NO_DATA_SAME_DAY
-from processors.errors import TransientError, ValidationError
-from processors.markers import MarkerRecorder
+from predguard.processors import Outcome, ProcessingMode, Processor, RunContext, Skip
+from predguard.processors.base import REASON_NO_DATA_PAST_DATE, REASON_NO_DATA_SAME_DAY
+from predguard.processors.errors import TransientError, ValidationError
+from predguard.processors.markers import MarkerRecorder
 from tests.processors.conftest import GAME_DAY, NOON_ET, ListProcessor
 
 ROWS = [{"game_id": "g1", "points": 101}, {"game_id": "g2", "points": 99}]

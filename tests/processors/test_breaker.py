@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pybreaker
 
-from processors import Outcome, ProcessingMode
-from processors.breaker import breaker_status, make_breaker
-from processors.errors import ValidationError
+from predguard.processors import Outcome, ProcessingMode
+from predguard.processors.breaker import breaker_status, make_breaker
+from predguard.processors.errors import ValidationError
 from tests.processors.conftest import GAME_DAY, NOON_ET, ListProcessor
 
 ROWS = [{"game_id": "g1"}]

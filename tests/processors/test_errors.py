@@ -4,7 +4,7 @@ import pybreaker
 import pytest
 from google.api_core import exceptions as gexc
 
-from processors.errors import NoDataError, PermanentError, TransientError, describe, is_transient
+from predguard.processors.errors import NoDataError, PermanentError, TransientError, describe, is_transient
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from predguard.errors import InputError
-from processors.modes import ModePolicy, ProcessingMode, parse_mode
+from predguard.processors.modes import ModePolicy, ProcessingMode, parse_mode
 
 
 def test_values_are_exactly_the_documented_strings() -> None:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from processors.markers import KIND_MARKER, MarkerRecorder, RunMarker
-from processors.outbox import Outbox
-from processors.pubsub import push_app
-from processors.stores.sqlite import SqliteStore
+from predguard.processors.markers import KIND_MARKER, MarkerRecorder, RunMarker
+from predguard.processors.outbox import Outbox
+from predguard.processors.pubsub import push_app
+from predguard.processors.stores.sqlite import SqliteStore
 from tests.processors.conftest import GAME_DAY, NOON_ET, ListProcessor
 
 REPO = Path(__file__).resolve().parents[2]

@@ -11,9 +11,9 @@ import pytest
 
 from predguard.cli import main as cli_main
 from predguard.errors import InputError
-from processors.markers import RunMarker
-from processors.phase_status import main
-from processors.stores.sqlite import SqliteStore
+from predguard.processors.markers import RunMarker
+from predguard.processors.phase_status import main
+from predguard.processors.stores.sqlite import SqliteStore
 
 REPO = Path(__file__).resolve().parents[2]
 DAY = date(2026, 1, 30)
@@ -147,7 +147,7 @@ def test_runnable_as_a_module(project) -> None:
     for name in FIVE:
         add(store, name, "skipped", "no_data_same_day", expected=True)
     done = subprocess.run(
-        [sys.executable, "-m", "processors.phase_status", "--phase", "3", "--date", "2026-01-30", "--store", str(store_file),
+        [sys.executable, "-m", "predguard.processors.phase_status", "--phase", "3", "--date", "2026-01-30", "--store", str(store_file),
          "--config", str(config)], cwd=REPO, capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 0, done.stderr

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from google.api_core import exceptions as gexc
 
-from processors.breaker import make_breaker
-from processors.outbox import Outbox
-from processors.pubsub import PushApp, decode_push, push_app
-from processors.stores.sqlite import SqliteStore
+from predguard.processors.breaker import make_breaker
+from predguard.processors.outbox import Outbox
+from predguard.processors.pubsub import PushApp, decode_push, push_app
+from predguard.processors.stores.sqlite import SqliteStore
 from tests.processors.conftest import NOON_ET, ListProcessor, http, push_body
 
 ROWS = [{"game_id": "g1"}, {"game_id": "g2"}]
@@ -202,7 +202,7 @@ def test_delivery_attempt_defaults_to_one_and_the_legacy_field_names_work() -> N
 
 FUNCTION_SOURCE = """
 import os
-from processors.pubsub import push_app
+from predguard.processors.pubsub import push_app
 from tests.processors.conftest import ListProcessor
 
 app = push_app([ListProcessor([], name="empty")], store=os.environ["TEST_STORE"], outbox=os.environ["TEST_OUTBOX"])

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from predguard.errors import InputError
-from processors.markers import DeadLetter, RunMarker
-from processors.stores import Store, open_store
-from processors.stores.sqlite import SqliteStore
+from predguard.processors.markers import DeadLetter, RunMarker
+from predguard.processors.stores import Store, open_store
+from predguard.processors.stores.sqlite import SqliteStore
 
 T0 = datetime(2026, 1, 30, 17, 0, tzinfo=timezone.utc)
 
@@ -24,7 +24,7 @@ def marker(run_id: str, processor: str = "a", day: date = date(2026, 1, 30), out
 def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     if request.param == "sqlite":
         return SqliteStore(tmp_path / "runs.sqlite3")
-    from processors.stores.bigquery import BigQueryStore
+    from predguard.processors.stores.bigquery import BigQueryStore
 
     return BigQueryStore(request.getfixturevalue("bq_client"), request.getfixturevalue("bq_dataset"))
 
@@ -79,7 +79,7 @@ def test_an_sqlite_store_whose_directory_is_missing_is_down_until_it_appears(tmp
 
 
 def test_more_markers_than_one_write_batch(any_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    from processors.stores import bigquery as bigquery_store
+    from predguard.processors.stores import bigquery as bigquery_store
 
     monkeypatch.setattr(bigquery_store, "MERGE_BATCH", 3)  # the real batch is 100: same code path, fewer rows
     many = [marker(f"r{i:04d}", minutes=i) for i in range(8)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from monitors.model import Interval, Notification, PeriodRate, Verdict
+from predguard.monitors.model import Interval, Notification, PeriodRate, Verdict
 
 AS_OF = dt.date(2026, 2, 1)
 DAYS = 70

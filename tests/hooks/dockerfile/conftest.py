@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hooks.dockerfile import load_image
-from hooks.model import Image
+from predguard.hooks.dockerfile import load_image
+from predguard.hooks.model import Image
 from tests.hooks.dockerfile.tree import ModelFn, write_tree
 
 

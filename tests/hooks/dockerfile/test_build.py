@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hooks.dockerfile import load_image
+from predguard.hooks.dockerfile import load_image
 from predguard.errors import InputError
 from tests.hooks.dockerfile.tree import Link, ModelFn, write_tree
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hooks.dockerfile import find_context
+from predguard.hooks.dockerfile import find_context
 from predguard.errors import InputError
 from tests.hooks.dockerfile.tree import write_tree
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hooks.dockerfile import dockerignore
+from predguard.hooks.dockerfile import dockerignore
 
 CASES: list[tuple[str, str, str, bool]] = [
     # (id, .dockerignore text, context-relative path, excluded by BuildKit)

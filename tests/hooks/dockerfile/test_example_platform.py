@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from hooks.dockerfile import find_context, load_image
+from predguard.hooks.dockerfile import find_context, load_image
 
 REPO = Path(__file__).resolve().parents[3]
 PLATFORM = REPO / "examples" / "prediction-platform"

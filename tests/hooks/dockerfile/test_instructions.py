@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from hooks.dockerfile.instructions import parse_arg, parse_env, parse_flags, parse_json_array
+from predguard.hooks.dockerfile.instructions import parse_arg, parse_env, parse_flags, parse_json_array
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from hooks.dockerfile.lexer import lex, read_dockerfile
+from predguard.hooks.dockerfile.lexer import lex, read_dockerfile
 from predguard.errors import InputError
 
 
@@ -160,6 +160,6 @@ def test_pragma_inside_a_continuation_applies_to_that_instruction() -> None:
     ],
 )
 def test_heredoc_words_follow_the_shell_lexer(args: str, escape: str, expected: list[tuple[str, bool, bool]]) -> None:
-    from hooks.dockerfile.lexer import heredoc_specs
+    from predguard.hooks.dockerfile.lexer import heredoc_specs
 
     assert heredoc_specs(args, escape) == expected

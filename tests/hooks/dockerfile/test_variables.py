@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from hooks.dockerfile.variables import expand, split_words
+from predguard.hooks.dockerfile.variables import expand, split_words
 
 ENV: dict[str, str | None] = {"X": "val", "EMPTY": "", "DECLARED": None, "P": "/usr/local/lib/python"}
 

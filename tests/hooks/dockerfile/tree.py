@@ -5,7 +5,7 @@ import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from hooks.model import Image
+from predguard.hooks.model import Image
 
 ModelFn = Callable[..., Image]  # the `model` fixture: model(dockerfile_text, files, **load_image kwargs)
 

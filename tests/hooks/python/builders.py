@@ -1,4 +1,4 @@
-"""Build `hooks.model.Image` values directly (the Dockerfile model is another module's job):
+"""Build `predguard.hooks.model.Image` values directly (the Dockerfile model is another module's job):
 real files in a temporary repository, and a list of COPYs saying where they land."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from hooks.model import Command, CopySource, Image, ImageFile
+from predguard.hooks.model import Command, CopySource, Image, ImageFile
 
 DOCKERFILE_LINE = 1  # copies get lines 2, 3, ...; CMD/ENTRYPOINT come after them
 

@@ -1,4 +1,4 @@
-"""hooks.python.check_image end to end: the incident, large files, caching, what HC relies on."""
+"""predguard.hooks.python.check_image end to end: the incident, large files, caching, what HC relies on."""
 from __future__ import annotations
 
 import shutil
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hooks.python import check_image, imports
+from predguard.hooks.python import check_image, imports
 from tests.hooks.python.builders import make_image, write_tree
 
 COORDINATOR_APP = '''"""The coordinator."""

@@ -1,4 +1,4 @@
-"""hooks.python.check_image: the import closure of an image's entrypoints against what the image holds.
+"""predguard.hooks.python.check_image: the import closure of an image's entrypoints against what the image holds.
 
 Table-driven: every import case has a variant that must be flagged and one that must not."""
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hooks.python import check_image
+from predguard.hooks.python import check_image
 from tests.hooks.python.builders import make_image, write_tree
 
 LIB = {"lib/__init__.py": "", "lib/util.py": "X = 1\n"}

@@ -1,11 +1,11 @@
-"""hooks.python.imports: which imports a file can make at run time."""
+"""predguard.hooks.python.imports: which imports a file can make at run time."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from hooks.python.imports import parse_file
+from predguard.hooks.python.imports import parse_file
 
 
 def refs(tmp_path: Path, source: str | bytes) -> list[tuple[str, int, tuple[str, ...], int, bool]]:

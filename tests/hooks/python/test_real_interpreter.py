@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from hooks.model import Image
-from hooks.python import check_image
+from predguard.hooks.model import Image
+from predguard.hooks.python import check_image
 from tests.hooks.python.builders import make_image, write_tree
 from tests.hooks.python.test_closure import CASES, Case
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from monitors.model import DayCount
+from predguard.monitors.model import DayCount
 
 SUNDAY = dt.date(2025, 1, 5)
 

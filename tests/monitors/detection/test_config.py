@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitors.detection import DetectionConfig
+from predguard.monitors.detection import DetectionConfig
 from predguard.errors import InputError
 
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from monitors.detection.config import DetectionConfig
-from monitors.detection.core import detect
-from monitors.detection.cusum import (
+from predguard.monitors.detection.config import DetectionConfig
+from predguard.monitors.detection.core import detect
+from predguard.monitors.detection.cusum import (
     _solve_exponent,
     first_crossing,
     llr_weights,

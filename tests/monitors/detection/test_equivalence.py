@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from monitors.detection import DetectionConfig, evaluate
-from monitors.detection.core import detect
-from monitors.detection.rules import weeks_rule_path
-from monitors.model import DayCount
+from predguard.monitors.detection import DetectionConfig, evaluate
+from predguard.monitors.detection.core import detect
+from predguard.monitors.detection.rules import weeks_rule_path
+from predguard.monitors.model import DayCount
 from tests.monitors.detection.helpers import SUNDAY, day
 
 INCIDENT = np.r_[np.full(56, 0.692), 0.692 + (0.483 - 0.692) * np.arange(1, 29) / 28, np.full(60, 0.483), np.full(60, 0.66)]

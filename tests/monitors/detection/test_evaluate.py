@@ -5,10 +5,10 @@ from dataclasses import replace
 
 import pytest
 
-from monitors.detection import DetectionConfig, evaluate
-from monitors.detection.rules import week_start
-from monitors.detection.wilson import wilson_interval
-from monitors.model import DayCount
+from predguard.monitors.detection import DetectionConfig, evaluate
+from predguard.monitors.detection.rules import week_start
+from predguard.monitors.detection.wilson import wilson_interval
+from predguard.monitors.model import DayCount
 from predguard.errors import InputError
 from tests.monitors.detection.helpers import constant_history, day, random_history
 
@@ -182,7 +182,7 @@ def test_drift_warning_hysteresis(tail: list[int], still_warning: bool) -> None:
 def test_verdicts_serialise_to_strict_json() -> None:
     import json
 
-    from monitors.serialize import verdict_from_json, verdict_to_json
+    from predguard.monitors.serialize import verdict_from_json, verdict_to_json
 
     cases = [
         evaluate("m", [], day(0)),

@@ -5,9 +5,9 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from monitors.detection import DetectionConfig, evaluate
-from monitors.detection.rules import week_start, weeks_rule_path
-from monitors.model import DayCount
+from predguard.monitors.detection import DetectionConfig, evaluate
+from predguard.monitors.detection.rules import week_start, weeks_rule_path
+from predguard.monitors.model import DayCount
 from tests.monitors.detection.helpers import SUNDAY, constant_history, day
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from monitors.detection.wilson import wilson_bounds, wilson_interval, z_for
+from predguard.monitors.detection.wilson import wilson_bounds, wilson_interval, z_for
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from processors.output import Column, ColumnType, OutputSchema
-from processors.output.duckdb_backend import DDL_TYPES, DuckDBBackend
+from predguard.processors.output import Column, ColumnType, OutputSchema
+from predguard.processors.output.duckdb_backend import DDL_TYPES, DuckDBBackend
 
 PREDICTIONS = OutputSchema(
     "player_predictions",
@@ -92,7 +92,7 @@ def warehouse(request: pytest.FixtureRequest) -> Iterator[Warehouse]:
         yield Warehouse("duckdb", backend, backend.connection)
         backend.close()
         return
-    from processors.output.bigquery_backend import BigQueryBackend
+    from predguard.processors.output.bigquery_backend import BigQueryBackend
 
     client = request.getfixturevalue("bq_client")
     dataset = request.getfixturevalue("bq_dataset")

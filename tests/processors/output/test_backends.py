@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from predguard.errors import InputError
-from processors.output import DuckDBBackend, conform, open_backend, publish
+from predguard.processors.output import DuckDBBackend, conform, open_backend, publish
 from tests.processors.output.conftest import PREDICTIONS, prediction
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from processors.output import DuckDBBackend, PublishReport, conform, publish
+from predguard.processors.output import DuckDBBackend, PublishReport, conform, publish
 from tests.processors.output.conftest import PREDICTIONS, prediction
 
 

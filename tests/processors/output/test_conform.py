@@ -8,7 +8,7 @@ import math
 import pytest
 
 from predguard.errors import InputError
-from processors.output import conform
+from predguard.processors.output import conform
 from tests.processors.output.conftest import GAME_DAY, PREDICTIONS, prediction
 
 
@@ -103,7 +103,7 @@ def test_a_row_without_a_usable_key_is_identified_by_position() -> None:
 
 
 def test_timestamps_must_carry_a_time_zone() -> None:
-    from processors.output import Column, OutputSchema
+    from predguard.processors.output import Column, OutputSchema
 
     schema = OutputSchema("t", [Column("id", "INT64", required=True), Column("at", "TIMESTAMP")], primary_key=("id",))
     eastern = dt.timezone(dt.timedelta(hours=-5))

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from predguard.errors import InputError
-from processors.output import (
+from predguard.processors.output import (
     AcceptedValues,
     AuditFailed,
     ColumnType,
@@ -246,7 +246,7 @@ def test_backends_refuse_unsafe_table_names(warehouse: Warehouse) -> None:
 
 @pytest.mark.bigquery
 def test_a_missing_bigquery_dataset_is_an_input_error(bq_client) -> None:
-    from processors.output.bigquery_backend import BigQueryBackend
+    from predguard.processors.output.bigquery_backend import BigQueryBackend
 
     backend = BigQueryBackend(bq_client, f"{bq_client.project}.no_such_dataset", timeout_s=30)
     with pytest.raises(InputError, match="dataset test-proj.no_such_dataset not found") as caught:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from predguard.errors import InputError
-from processors.output import Column, ColumnType, InRange, NotNull, AcceptedValues, OutputSchema
-from processors.output.audit import check_audits
+from predguard.processors.output import Column, ColumnType, InRange, NotNull, AcceptedValues, OutputSchema
+from predguard.processors.output.audit import check_audits
 from tests.processors.output.conftest import PREDICTIONS
 
 
@@ -71,7 +71,7 @@ def test_audits_are_checked_and_their_bounds_coerced_to_the_column_type() -> Non
 
 def test_bigquery_backend_rejects_a_malformed_dataset_before_any_call() -> None:
     pytest.importorskip("google.cloud.bigquery")
-    from processors.output.bigquery_backend import BigQueryBackend
+    from predguard.processors.output.bigquery_backend import BigQueryBackend
 
     for bad in ["nodot", "proj.ds; DROP", "Proj!.ds", "proj.1ds"]:
         with pytest.raises(InputError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from processors.output import AcceptedValues, Column, InRange, OutputSchema, conform, publish
+from predguard.processors.output import AcceptedValues, Column, InRange, OutputSchema, conform, publish
 from tests.processors.output.conftest import Warehouse
 
 UTC = dt.timezone.utc

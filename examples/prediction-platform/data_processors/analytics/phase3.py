@@ -2,7 +2,7 @@
 are final: that is the expected same-day skip, not a failure. Context processors read the
 schedule, which exists ahead of time, so they succeed on the same day.
 
-Each declares its output table (processors.output.OutputSchema) and writes through
+Each declares its output table (predguard.processors.output.OutputSchema) and writes through
 write–audit–publish, keyed by the table's primary key: a re-run or a redelivery rewrites the
 same rows, never duplicates them.
 """
@@ -16,9 +16,9 @@ from typing import Any, ClassVar
 import duckdb
 
 from data_processors.analytics import sources, warehouse
-from processors import ProcessingMode, Processor, RunContext
-from processors.errors import ValidationError
-from processors.output import Audit, Column, InRange, OutputSchema
+from predguard.processors import ProcessingMode, Processor, RunContext
+from predguard.processors.errors import ValidationError
+from predguard.processors.output import Audit, Column, InRange, OutputSchema
 
 Rows = list[dict[str, Any]]
 

@@ -1,5 +1,5 @@
 """The example's local warehouse: a DuckDB file written through predguard's safe output writes
-(processors.output): a declared schema, typed NULLs flagged degraded, provenance, keyed MERGE,
+(predguard.processors.output): a declared schema, typed NULLs flagged degraded, provenance, keyed MERGE,
 and write–audit–publish with quarantine. On the real platform the same call takes a
 `BigQueryBackend` instead.
 """
@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from processors.output import Audit, DuckDBBackend, OutputSchema, conform, publish
+from predguard.processors.output import Audit, DuckDBBackend, OutputSchema, conform, publish
 
 WAREHOUSE_ENV = "ANALYTICS_WAREHOUSE"
 
