@@ -13,7 +13,7 @@ import io
 import pytest
 
 from predguard.monitors.config import ColumnMap, DriftConfig
-from predguard.monitors.drift import run_daily
+from predguard.monitors.drift_job import run_daily
 from predguard.monitors.history import BigQueryHistoryStore, row_for
 from predguard.monitors.sources import open_source, parse_source
 from predguard.monitors.state import AlertRecord, BigQueryStateStore, step
