@@ -10,13 +10,13 @@ import sys
 from collections.abc import Sequence
 
 from predguard import __version__
-from predguard.errors import EXIT_INPUT, run_cli
+from predguard.errors import EXIT_INPUT, InputError, run_cli
 
 # command -> (module with main(argv), one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "check-dockerfiles": ("predguard.hooks.check_dockerfiles", "check that each Dockerfile copies and installs every module its service imports"),
     "phase-status": ("predguard.processors.phase_status", "report a phase's completion on a date from the run markers"),
-    "drift": ("predguard.monitors.drift", "daily drift monitor: hit rates per model, alert Slack on a real drop"),
+    "drift": ("predguard.monitors.drift", "daily drift monitor: hit rates per model, alert Slack on a real drop ('drift backtest' replays a season)"),
     "demo": ("predguard.demo", "run the suite on the bundled example platform (no cloud account needed)"),
 }
 
@@ -30,7 +30,11 @@ def _usage() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
+    return run_cli(_dispatch, list(sys.argv[1:] if argv is None else argv), prog="predguard")
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
+    args = list(argv or [])
     if not args or args[0] in {"-h", "--help"}:
         print(_usage())
         return 0 if args else EXIT_INPUT
@@ -39,10 +43,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     command, rest = args[0], args[1:]
     if command not in COMMANDS:
-        print(f"predguard: error: unknown command {command!r}; one of: {', '.join(COMMANDS)}", file=sys.stderr)
-        return EXIT_INPUT
-    module = importlib.import_module(COMMANDS[command][0])
-    return run_cli(module.main, rest, prog=f"predguard {command}")
+        raise InputError(f"unknown command {command!r}; one of: {', '.join(COMMANDS)}")
+    module_name = COMMANDS[command][0]
+    # Imported inside run_cli: a core-only install (the pre-commit hook's environment) then gets
+    # one line naming the extra to install, not a ModuleNotFoundError traceback.
+    return run_cli(lambda rest_: importlib.import_module(module_name).main(rest_), rest, prog=f"predguard {command}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,13 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_INPUT = 2
 
+# The extra that brings each optional top-level module (pyproject.toml's optional-dependencies).
+EXTRA_OF_MODULE: dict[str, str] = {
+    "pybreaker": "processors", "werkzeug": "processors",
+    "google": "monitors", "slack_sdk": "monitors", "numpy": "monitors", "scipy": "monitors",
+    "duckdb": "monitors", "pyarrow": "monitors", "matplotlib": "monitors", "tenacity": "monitors",
+}
+
 
 class InputError(Exception):
     """Bad usage, configuration or input. Rendered as one line, never a traceback.
@@ -32,6 +39,13 @@ def run_cli(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | N
         return main(argv)
     except InputError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except ModuleNotFoundError as exc:
+        extra = EXTRA_OF_MODULE.get((exc.name or "").split(".")[0])
+        if extra is None:
+            raise  # not an optional dependency: a bug of ours, shown in full
+        print(f"{prog}: error: needs the optional dependency {exc.name!r}: pip install 'predguard[{extra}]'",
+              file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)

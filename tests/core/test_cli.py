@@ -63,3 +63,15 @@ def test_a_reader_that_goes_away_is_not_a_traceback():
     reader.stdout.close()
     assert reader.wait(timeout=60) == 1
     assert b"Traceback" not in reader.stderr.read()
+
+
+def test_help_into_a_closed_pipe_is_not_a_traceback():
+    # `predguard --help | head -1`: the reader may be gone before the usage is written.
+    for _ in range(10):
+        proc = subprocess.Popen([sys.executable, "-m", "predguard.cli", "--help"], cwd=REPO,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc.stdout.close()
+        stderr = proc.stderr.read()
+        proc.wait(timeout=60)
+        proc.stderr.close()
+        assert b"Traceback" not in stderr and b"BrokenPipe" not in stderr, stderr.decode()
