@@ -29,6 +29,10 @@ def load_table(path: Path | None, *keys: str) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError("configuration file not found", where=str(path)) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, expected a TOML file", where=str(path)) from None
+    except OSError as exc:  # unreadable, a symlink loop, ...: say why, in the system's words
+        raise InputError(f"cannot read the configuration file ({exc.strerror or exc})", where=str(path)) from None
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text (byte {exc.start})", where=str(path)) from None
     except tomllib.TOMLDecodeError as exc:

@@ -54,3 +54,16 @@ def test_find_pyproject_walks_up(tmp_path):
     write(tmp_path / "pyproject.toml", "")
     (tmp_path / "a" / "b").mkdir(parents=True)
     assert find_pyproject(tmp_path / "a" / "b") == tmp_path / "pyproject.toml"
+
+
+@pytest.mark.parametrize("kind", ["directory", "symlink loop"])
+def test_an_unreadable_configuration_path_is_an_input_error(tmp_path, kind):
+    path = tmp_path / "pyproject.toml"
+    if kind == "directory":
+        path.mkdir()
+    else:
+        path.symlink_to(path)
+    with pytest.raises(InputError) as info:
+        load_table(path)
+    assert info.value.where == str(path)
+    assert ("is a directory" if kind == "directory" else "cannot read") in info.value.message
