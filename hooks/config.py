@@ -54,7 +54,10 @@ class Config:
     services: tuple[ServiceConfig, ...] = ()
 
     def service_for(self, dockerfile: Path) -> ServiceConfig | None:
-        resolved = dockerfile.resolve()
+        try:
+            resolved = dockerfile.resolve()
+        except (OSError, RuntimeError):  # a symlink loop: no configured service can be it
+            return None
         return next((s for s in self.services if s.dockerfile == resolved), None)
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from predguard.errors import InputError
 from predguard.hooks.dockerfile import imagefs, lexer
 from predguard.hooks.dockerfile.build import relative_to_root
 from predguard.hooks.dockerfile.instructions import parse_arg, parse_env, parse_flags, parse_json_array
@@ -22,7 +23,11 @@ def find_context(dockerfile: Path, root: Path, configured: Path | None = None) -
     """(context directory, the reason shown to users)."""
     if configured is not None:
         return configured, "configured in pyproject.toml"
-    target = dockerfile.resolve()
+    try:
+        target = dockerfile.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:  # dangling, or a symlink loop
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "symlink loop"
+        raise InputError(f"cannot read Dockerfile: {reason}", where=relative_to_root(dockerfile, root)) from None
     for directory in _dirs_up(dockerfile.parent, root):
         for name in COMPOSE_FILES:
             found = _from_compose(directory / name, target)

@@ -56,6 +56,8 @@ class Lexed:
 
 def read_dockerfile(path: Path, where: str) -> str:
     """Read a Dockerfile as text, turning every way it can be unreadable into one InputError."""
+    if path.exists() and not path.is_dir() and not path.is_file():  # opening a FIFO would hang
+        raise InputError("not a regular file (a FIFO, socket or device named like a Dockerfile)", where=where)
     try:
         data = path.read_bytes()
     except IsADirectoryError:

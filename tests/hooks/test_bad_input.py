@@ -192,3 +192,20 @@ def test_a_missing_configured_context_fails_every_run_even_with_unrelated_files(
     root = service(tmp_path)
     (root / "pyproject.toml").write_text('[tool.predguard]\ncontext = "gone"\n')
     one_error_line(run_check("--root", root, "app/util.py", cwd=root), "pyproject.toml", "gone")
+
+
+def test_a_dockerfile_that_is_a_symlink_loop_is_one_error_line(tmp_path: Path) -> None:
+    root = service(tmp_path)
+    (root / "loop").mkdir()
+    (root / "loop" / "Dockerfile").symlink_to("Dockerfile")
+    result = check_json(root)
+    one_error_line(result, "loop/Dockerfile", "symlink loop")
+    statuses = {d["path"]: d["status"] for d in json.loads(result.stdout)["dockerfiles"]}
+    assert statuses["Dockerfile"] == "ok"  # the other image is still checked
+
+
+def test_a_fifo_named_dockerfile_is_one_error_line_not_a_hang(tmp_path: Path) -> None:
+    root = service(tmp_path)
+    (root / "pipe").mkdir()
+    os.mkfifo(root / "pipe" / "Dockerfile")
+    one_error_line(run_check("--root", root, cwd=root, timeout=30), "pipe/Dockerfile", "not a regular file")
