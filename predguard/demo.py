@@ -42,6 +42,7 @@ def _predguard(*args: str) -> tuple[str, ...]:
 def steps(workdir: Path) -> list[Step]:
     incident = workdir / "incident-platform"
     graded = str(PLATFORM / "data" / "graded_predictions.csv")
+    config = str(PLATFORM / "pyproject.toml")  # never the user's own [tool.predguard] settings
     return [
         Step("commit time: the incident commit (coordinator Dockerfile without COPY predictions/worker/)",
              _predguard("check-dockerfiles", "--root", str(incident)), workdir, 1,
@@ -55,10 +56,12 @@ def steps(workdir: Path) -> list[Step]:
               "sys.exit(demo(workdir=Path(sys.argv[1])))", str(workdir / "processors")),
              PLATFORM, 0, "no data yet is an expected skip; the phase reads complete"),
         Step("every day: replay the drift monitor over the bundled season",
-             _predguard("drift", "backtest", "--source", graded, "--from", DRIFT_FROM, "--to", DRIFT_TO),
+             _predguard("drift", "backtest", "--source", graded, "--from", DRIFT_FROM, "--to", DRIFT_TO,
+                        "--config", config),
              workdir, 0, "the breach is caught within days of the fall below 55%, and resolves after retraining"),
         Step(f"every day: the daily drift job on {DRIFT_AS_OF} (no Slack configured: terminal + PNG chart)",
-             _predguard("drift", "--source", graded, "--as-of", DRIFT_AS_OF, "--state", str(workdir / "drift-state.sqlite")),
+             _predguard("drift", "--source", graded, "--as-of", DRIFT_AS_OF, "--state", str(workdir / "drift-state.sqlite"),
+                        "--config", config),
              workdir, 0, "one alert, rendered as it would be posted"),
     ]
 
@@ -69,14 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not PLATFORM.is_dir():
         raise InputError("the bundled example platform is not here; run the demo from a clone of predguard", where=str(PLATFORM))
-    workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="predguard-demo-"))).resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
-    incident = workdir / "incident-platform"
-    shutil.rmtree(incident, ignore_errors=True)
-    shutil.copytree(PLATFORM, incident)
-    shutil.copytree(INCIDENT, incident, dirs_exist_ok=True)
-
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PLATFORM), str(REPO)]))
+    workdir = _prepare_workdir(args.workdir)
+    env = isolated_environment()
     results: list[tuple[Step, int]] = []
     for number, step in enumerate(steps(workdir), 1):
         print(f"\n=== {number}. {step.title}", flush=True)
@@ -91,6 +88,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  [{'ok' if ok else 'UNEXPECTED'}] exit {code} (expected {step.expected_exit}): {step.why}")
     print(f"\nfiles (charts, state, run markers) are in {workdir}")
     return 0 if all(code == step.expected_exit for step, code in results) else 1
+
+
+def _prepare_workdir(requested: Path | None) -> Path:
+    """The demo's directory with a fresh copy of the incident platform in it."""
+    workdir = (requested or Path(tempfile.mkdtemp(prefix="predguard-demo-"))).resolve()
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+        incident = workdir / "incident-platform"
+        shutil.rmtree(incident, ignore_errors=True)
+        shutil.copytree(PLATFORM, incident)
+        shutil.copytree(INCIDENT, incident, dirs_exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise InputError("not a directory (or under a file); give a directory for the demo's files",
+                         where=f"--workdir {requested}") from None
+    except OSError as exc:
+        raise InputError(f"cannot write the demo's files there ({exc.strerror or exc})",
+                         where=f"--workdir {requested}") from None
+    return workdir
+
+
+# What the demo's commands may see of the user's environment: nothing that configures predguard
+# (a real SLACK_WEBHOOK_URL would post the demo alert to a real channel).
+PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TERM", "NO_COLOR", "VIRTUAL_ENV", "SYSTEMROOT")
+
+
+def isolated_environment() -> dict[str, str]:
+    env = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
+    env["PYTHONPATH"] = str(PLATFORM)  # the example's services import their own packages
+    return env
 
 
 if __name__ == "__main__":

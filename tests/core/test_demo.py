@@ -31,3 +31,27 @@ def test_demo_rejects_unknown_options():
     result = subprocess.run([sys.executable, "-m", "predguard.cli", "demo", "--nope"], cwd=REPO,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("where", ["a-file", "a-file/below"])
+def test_a_workdir_that_cannot_be_a_directory_is_one_error_line(tmp_path, where):
+    (tmp_path / "a-file").write_text("not a directory\n")
+    result = subprocess.run([sys.executable, "-m", "predguard.cli", "demo", "--workdir", str(tmp_path / where)],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("predguard demo: error: --workdir ")
+    assert "not a directory" in result.stderr
+
+
+def test_the_demo_never_sees_the_users_slack_or_predguard_settings(monkeypatch):
+    from predguard import demo
+
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/real")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-real")
+    monkeypatch.setenv("PREDGUARD_STORE", "bigquery://real-project/ds")
+    env = demo.isolated_environment()
+    assert not {"SLACK_WEBHOOK_URL", "SLACK_BOT_TOKEN", "PREDGUARD_STORE"} & set(env)
+    # and the drift steps read the example's configuration, not the nearest pyproject.toml
+    drift_steps = [s for s in demo.steps(Path("/tmp/demo")) if "drift" in s.argv]
+    assert drift_steps and all(s.argv[s.argv.index("--config") + 1].endswith("prediction-platform/pyproject.toml")
+                               for s in drift_steps)
