@@ -1,27 +1,16 @@
 """Structured logs: one JSON object a line (with a `severity` Cloud Logging understands) when
-stderr is not a terminal, plain text when it is. Secrets never reach a log: values of keys
-that look like credentials, and Slack webhook URLs, are redacted."""
+stderr is not a terminal, plain text when it is. Secrets never reach a log: every message,
+extra field and traceback goes through `predguard.redact`."""
 from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from typing import Any
 
-_SECRET_KEY = re.compile(r"token|secret|password|webhook|authorization|api_key", re.I)
-_SECRET_VALUE = re.compile(r"https://hooks\.slack\.com/\S+|xox[abposr]-[A-Za-z0-9-]+")
+from predguard.redact import redact
+
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
-
-
-def redact(value: Any) -> Any:
-    if isinstance(value, str):
-        return _SECRET_VALUE.sub("[redacted]", value)
-    if isinstance(value, dict):
-        return {k: "[redacted]" if _SECRET_KEY.search(str(k)) else redact(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [redact(v) for v in value]
-    return value
 
 
 class JsonFormatter(logging.Formatter):

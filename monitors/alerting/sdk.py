@@ -17,6 +17,7 @@ from slack_sdk.http_retry.handler import RetryHandler
 
 from predguard.monitors.alerting.delivery import Delivery
 from predguard.monitors.model import Notification
+from predguard.redact import RedactingFilter, redact, register
 
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_TIMEOUT_SECONDS = 15
@@ -38,37 +39,17 @@ def retry_handlers(max_retries: int) -> list[RetryHandler]:
     ]
 
 
-class _RedactSecrets(logging.Filter):
-    """Replaces every registered secret in a record's message before any handler sees it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        for secret in tuple(self.secrets):  # a copy: another thread may register a notifier meanwhile
-            message = message.replace(secret, "[redacted]")
-        record.msg, record.args = message, None
-        return True
-
-
-_redactor = _RedactSecrets()
 _sdk_logger = logging.getLogger("predguard.slack_sdk")
-_sdk_logger.addFilter(_redactor)
+_sdk_logger.addFilter(RedactingFilter())
 # slack-sdk logs the full request URL (for a webhook, the secret itself) whenever its logger's
 # own level is DEBUG or unset; an explicit INFO level turns those lines off, the filter catches the rest.
 _sdk_logger.setLevel(logging.INFO)
 
 
 def sdk_logger(secret: str) -> logging.Logger:
-    """The logger to hand to a slack-sdk client that holds `secret`."""
-    _redactor.secrets.add(secret)
+    """The logger to hand to a slack-sdk client that holds `secret` (registered for redaction)."""
+    register(secret)
     return _sdk_logger
-
-
-def redact(text: str, secret: str) -> str:
-    return text.replace(secret, "[redacted]") if secret else text
 
 
 def classify_api_error(exc: SlackApiError, step: str) -> Delivery:
@@ -90,8 +71,8 @@ def classify_transport_error(exc: BaseException, step: str) -> Delivery:
     raise exc
 
 
-def log_failure(log: logging.Logger, message: str, n: Notification, delivery: Delivery, secret: str) -> Delivery:
-    """Log a failed delivery with its secret redacted, and return it redacted (both notifiers)."""
-    error = redact(delivery.error or "", secret)
+def log_failure(log: logging.Logger, message: str, n: Notification, delivery: Delivery) -> Delivery:
+    """Log a failed delivery with its secrets redacted, and return it redacted (both notifiers)."""
+    error = redact(delivery.error or "")
     log.warning(message, extra={"key": n.key, "kind": n.kind, "reason": error, "retryable": delivery.retryable})
     return Delivery.failed(error, retryable=delivery.retryable)

@@ -28,12 +28,12 @@ from predguard.monitors.alerting.sdk import (
     classify_api_error,
     classify_transport_error,
     log_failure,
-    redact,
     retry_handlers,
     sdk_logger,
 )
 from predguard.monitors.chart import notification_chart
 from predguard.monitors.model import Notification
+from predguard.redact import redact
 
 log = logging.getLogger(__name__)
 SLACK_API_URL = WebClient.BASE_URL
@@ -103,9 +103,9 @@ class SlackNotifier:
             warning = f"chart upload: {type(exc).__name__}: {exc}"
         else:
             return None
-        warning = redact(str(warning), self._token)
+        warning = redact(str(warning))
         log.warning("slack chart upload failed; the message was delivered", extra={"key": n.key, "reason": warning})
         return warning
 
     def _failed(self, n: Notification, delivery: Delivery) -> Delivery:
-        return log_failure(log, "slack delivery failed", n, delivery, self._token)
+        return log_failure(log, "slack delivery failed", n, delivery)

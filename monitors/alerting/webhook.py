@@ -58,4 +58,4 @@ class WebhookNotifier:
         )
 
     def _failed(self, n: Notification, delivery: Delivery) -> Delivery:
-        return log_failure(log, "slack webhook delivery failed", n, delivery, self._url)
+        return log_failure(log, "slack webhook delivery failed", n, delivery)
