@@ -21,7 +21,6 @@ import binascii
 import json
 import logging
 import os
-import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -32,6 +31,7 @@ from typing import Any
 
 import pybreaker
 
+from predguard.dates import parse_iso_date
 from predguard.errors import InputError
 from predguard.processors.base import Outcome, Processor, by_name
 from predguard.processors.breaker import breaker_status, make_breaker
@@ -51,7 +51,6 @@ REASON_MALFORMED = "malformed_envelope"
 REASON_UNKNOWN_PROCESSOR = "unknown_processor"
 REASON_FAILED_PERMANENT = "failed_permanent"
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 WSGIEnviron = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -121,11 +120,9 @@ def decode_push(raw: bytes) -> PushRequest:
         raise MalformedPush("'message.data' has no 'target_date' (YYYY-MM-DD)", **known)
     known["target_date"] = raw_date
     try:
-        if not _DATE.fullmatch(raw_date):
-            raise ValueError
-        target_date = date.fromisoformat(raw_date)
-    except ValueError:
-        raise MalformedPush(f"'target_date' {raw_date!r} is not a date in YYYY-MM-DD format", **known) from None
+        target_date = parse_iso_date(raw_date)
+    except ValueError as exc:
+        raise MalformedPush(f"'target_date' {exc}", **known) from None
     mode = None
     if payload.get("mode") is not None:
         try:
