@@ -26,20 +26,15 @@ from predguard.hooks import discovery
 from predguard.hooks.config import Config, ServiceConfig, load_config
 from predguard.hooks.model import CopySource, Finding, Image
 from predguard.hooks.reporters import FORMATS, DockerfileReport, Report, get_renderer
+from predguard.arguments import ArgumentParser
 from predguard.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError, run_cli
+from predguard.paths import display_path
 
 PROG = "predguard check-dockerfiles"
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports usage errors as InputError (one line, exit 2) instead of exiting."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise InputError(message, where="arguments")
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = ArgumentParser(
         prog=PROG,
         description=__doc__.split("\n\n")[1].replace(" (predguard.hooks.discovery.affects)", ""),
         epilog="exit status: 0 no errors (warnings alone do not fail), 1 error findings, 2 usage/config/input error. "
@@ -166,8 +161,8 @@ def _context(dockerfile: Path, root: Path, config: Config) -> tuple[Path, str] |
     service = config.service_for(dockerfile)
     configured = (service.context if service else None) or config.context
     if configured is not None and not configured.is_dir():
-        where = str(config.source) if config.source else _rel(dockerfile, root)
-        error = InputError(f"build context of {_rel(dockerfile, root)} is not a directory: {configured}", where=where)
+        where = str(config.source) if config.source else display_path(dockerfile, root)
+        error = InputError(f"build context of {display_path(dockerfile, root)} is not a directory: {configured}", where=where)
         return _NoContext(error, configured=True)
     try:
         context, reason = find_context(dockerfile, root, configured)
@@ -185,10 +180,10 @@ def _check(dockerfile: Path, root: Path, config: Config, context: tuple[Path, st
     service_config = config.service_for(dockerfile) or ServiceConfig(dockerfile=dockerfile)
     service = service_config.name or (dockerfile.parent.name if dockerfile.parent != root else root.name)
     if isinstance(context, _NoContext):
-        return _Outcome(DockerfileReport(path=_rel(dockerfile, root), service=service, context=None,
+        return _Outcome(DockerfileReport(path=display_path(dockerfile, root), service=service, context=None,
                                          context_reason="unknown", status="error", error=str(context.error)))
     context_dir, reason = context
-    base = DockerfileReport(path=_rel(dockerfile, root), service=service, context=_rel(context_dir, root), context_reason=reason)
+    base = DockerfileReport(path=display_path(dockerfile, root), service=service, context=display_path(context_dir, root), context_reason=reason)
     try:
         image = load_image(
             dockerfile, context_dir, root=root,
@@ -251,13 +246,6 @@ def _common(a: tuple[str, ...], b: tuple[str, ...]) -> int:
             break
         n += 1
     return n
-
-
-def _rel(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix() or "."
-    except ValueError:
-        return path.as_posix()
 
 
 if __name__ == "__main__":

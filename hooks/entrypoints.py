@@ -10,7 +10,6 @@ modelled). When nothing can be recognised, a PG103 finding says so and every cop
 """
 from __future__ import annotations
 
-import os
 import posixpath
 import re
 import shlex
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from predguard.hooks.model import Command, Finding, Image
+from predguard.paths import display_path
 
 _PYTHON = re.compile(r"^(?:.*/)?(?:python|pypy)(?:\d+(?:\.\d+)?)?$")
 _APP_SPEC = re.compile(r"^[A-Za-z_][\w.]*(?::[A-Za-z_][\w.]*(?:\(.*\))?)?$")
@@ -111,10 +111,10 @@ def plan_entrypoints(
     problem = Finding(
         code="PG103",
         severity="warning",
-        dockerfile=_relative(image.dockerfile, root),
+        dockerfile=display_path(image.dockerfile, root),
         message=f"{reason}; checking every copied non-test .py file instead "
         "(set the service's `entrypoints` in [tool.predguard] to be precise)",
-        file=_relative(image.dockerfile, root),
+        file=display_path(image.dockerfile, root),
         line=line,
         column=1,
         service=service,
@@ -597,11 +597,3 @@ def _dedupe(items: list[str]) -> list[str]:
 
 def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _relative(path: Path, root: Path | None) -> str:
-    base = root if root is not None else Path.cwd()
-    try:
-        return Path(os.path.abspath(path)).relative_to(os.path.abspath(base)).as_posix()
-    except ValueError:
-        return Path(path).as_posix()

@@ -2,7 +2,6 @@
 COPY/ADD puts where, propagated through `FROM <stage>` and `COPY --from=<stage>`."""
 from __future__ import annotations
 
-import os
 import posixpath
 import re
 from collections.abc import Mapping
@@ -15,6 +14,7 @@ from predguard.hooks.dockerfile.lexer import Instruction
 from predguard.hooks.dockerfile.variables import Env, expand
 from predguard.hooks.model import Command, CopySource, Finding, Image, ImageFile
 from predguard.errors import InputError
+from predguard.paths import display_path
 
 _URL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://|git@)")
 _TAR = re.compile(r"\.(?:tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|tzst)$", re.IGNORECASE)
@@ -359,29 +359,19 @@ def locate(instr: Instruction, token: str | None) -> tuple[int, int]:
 # -- entry point --------------------------------------------------------------------------------
 
 
-def relative_to_root(path: Path, root: Path) -> str:
-    """POSIX path relative to the repository root, as users see it (symlinks kept, then resolved)."""
-    for make in (lambda p: Path(os.path.abspath(p)), Path.resolve):
-        try:
-            return make(path).relative_to(make(root)).as_posix()
-        except (ValueError, OSError, RuntimeError):
-            continue
-    return path.as_posix()
-
-
 def load_image(dockerfile: Path, context: Path, *, root: Path, build_args: Mapping[str, str] | None = None, target: str | None = None) -> Image:
-    rel = relative_to_root(dockerfile, root)
+    rel = display_path(dockerfile, root)
     text = lexer.read_dockerfile(dockerfile, rel)
     lexed = lexer.lex(text, rel)
     if not any(i.keyword == "FROM" for i in lexed.instructions):
         raise InputError("no FROM instruction: empty or not a Dockerfile", where=rel)
     if not context.is_dir():
-        raise InputError(f"build context '{relative_to_root(context, root)}' is not a directory", where=rel)
+        raise InputError(f"build context '{display_path(context, root)}' is not a directory", where=rel)
     ignore = dockerignore.load(dockerfile, context, root)
-    ignore_name = relative_to_root(ignore.path, root) if ignore.path else ".dockerignore"
+    ignore_name = display_path(ignore.path, root) if ignore.path else ".dockerignore"
     builder = Builder(
         dockerfile=dockerfile, context=context, rel_dockerfile=rel, escape=lexed.escape, build_args=dict(build_args or {}),
-        index=imagefs.ContextIndex(context.resolve(), ignore), ignore_name=ignore_name, context_shown=relative_to_root(context, root) or ".",
+        index=imagefs.ContextIndex(context.resolve(), ignore), ignore_name=ignore_name, context_shown=display_path(context, root),
     )
     builder.run(lexed.instructions)
     final = _final_stage(builder.stages, target, rel)

@@ -11,9 +11,9 @@ from typing import Any
 
 from predguard.errors import InputError
 from predguard.hooks.dockerfile import imagefs, lexer
-from predguard.hooks.dockerfile.build import relative_to_root
 from predguard.hooks.dockerfile.instructions import parse_arg, parse_env, parse_flags, parse_json_array
 from predguard.hooks.dockerfile.variables import expand
+from predguard.paths import display_path
 
 COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 CLOUDBUILD_FILES = ("cloudbuild.yaml", "cloudbuild.yml")
@@ -27,16 +27,16 @@ def find_context(dockerfile: Path, root: Path, configured: Path | None = None) -
         target = dockerfile.resolve(strict=True)
     except (OSError, RuntimeError) as exc:  # dangling, or a symlink loop
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "symlink loop"
-        raise InputError(f"cannot read Dockerfile: {reason}", where=relative_to_root(dockerfile, root)) from None
+        raise InputError(f"cannot read Dockerfile: {reason}", where=display_path(dockerfile, root)) from None
     for directory in _dirs_up(dockerfile.parent, root):
         for name in COMPOSE_FILES:
             found = _from_compose(directory / name, target)
             if found is not None:
-                return found, f"from {relative_to_root(directory / name, root)}"
+                return found, f"from {display_path(directory / name, root)}"
         for name in CLOUDBUILD_FILES:
             found = _from_cloudbuild(directory / name, target)
             if found is not None:
-                return found, f"from {relative_to_root(directory / name, root)}"
+                return found, f"from {display_path(directory / name, root)}"
     return infer_context(dockerfile, root)
 
 
@@ -47,7 +47,7 @@ def infer_context(dockerfile: Path, root: Path) -> tuple[Path, str]:
         return home, "inferred: the Dockerfile's directory (it copies nothing from a context)"
     for directory in _dirs_up(home, root):
         if all(os.path.lexists(directory / src) for src in sources if src):
-            where = "the Dockerfile's directory" if directory == home else ("repository root" if directory.resolve() == root.resolve() else relative_to_root(directory, root))
+            where = "the Dockerfile's directory" if directory == home else ("repository root" if directory.resolve() == root.resolve() else display_path(directory, root))
             return directory, f"inferred: {where}, where every COPY source exists"
     missing = [s for s in sources if not os.path.lexists(home / s)]
     return home, f"inferred: the Dockerfile's directory, though no directory up to the root holds every COPY source (missing here: {', '.join(missing[:3])})"
@@ -55,7 +55,7 @@ def infer_context(dockerfile: Path, root: Path) -> tuple[Path, str]:
 
 def literal_sources(dockerfile: Path, root: Path) -> list[str]:
     """Context-relative COPY/ADD sources without wildcards, variables resolved from ARG defaults."""
-    rel = relative_to_root(dockerfile, root)
+    rel = display_path(dockerfile, root)
     lexed = lexer.lex(lexer.read_dockerfile(dockerfile, rel), rel)
     env: dict[str, str | None] = {}
     out: list[str] = []

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from predguard.errors import InputError
+from predguard.paths import display_path
 
 
 @dataclass(frozen=True)
@@ -140,10 +141,7 @@ def load(dockerfile: Path, context: Path, root: Path) -> DockerIgnore:
     path = find(dockerfile, context)
     if path is None:
         return EMPTY
-    try:
-        shown = path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        shown = str(path)
+    shown = display_path(path, root)
     try:
         text = path.read_bytes().decode("utf-8")
     except OSError as exc:

@@ -20,6 +20,7 @@ from predguard.hooks.model import Finding, Image
 from predguard.hooks.python import resolve as _resolve
 from predguard.hooks.python.imports import ImportRef, ParsedFile, parse_file
 from predguard.hooks.python.resolve import Located, Resolver
+from predguard.paths import display_path
 
 _log = logging.getLogger("predguard.hooks.python")
 
@@ -74,7 +75,7 @@ class _Walk:
         self.service = service
         self.plan = plan
         self.resolver = resolver
-        self.dockerfile = _relative(image.dockerfile, self.root)
+        self.dockerfile = display_path(image.dockerfile, self.root)
         self.queue: deque[_Node] = deque()
         self.seen: set[str] = set()
         self.closure: set[Path] = set()
@@ -264,7 +265,7 @@ class _Walk:
         fix: str | None,
     ) -> None:
         where, line, column, parsed = anchor
-        file = where if isinstance(where, str) else _relative(where, self.root)
+        file = where if isinstance(where, str) else display_path(where, self.root)
         if parsed is not None and parsed.suppressed(line, "PG101"):
             return
         known = self._missing.get(module)
@@ -291,7 +292,7 @@ class _Walk:
         assert problem is not None
         if parsed.suppressed(problem.line, "PG104") or node.file in self._broken:
             return
-        shown = _relative(node.file, self.root)
+        shown = display_path(node.file, self.root)
         self._broken[node.file] = Finding(
             code="PG104",
             severity="error",
@@ -322,12 +323,3 @@ class _Walk:
             if known is None or (known.severity == "warning" and finding.severity == "error"):
                 best[finding.fix] = finding
         return kept + list(best.values())
-
-
-def _relative(path: Path, root: Path) -> str:
-    absolute = os.path.abspath(path)
-    try:
-        return Path(absolute).relative_to(root).as_posix()
-    except ValueError:
-        return Path(absolute).as_posix()
-
