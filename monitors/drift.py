@@ -34,27 +34,15 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import TextIO
 
+from predguard.arguments import ArgumentParser
+from predguard.dates import iso_date_option
 from predguard.errors import EXIT_FINDINGS, EXIT_OK, InputError, run_cli
 from predguard.monitors.config import DEFAULT_STATE_PATH, FAIL_ON
 from predguard.monitors.drift_backtest import backtest
 from predguard.monitors.drift_job import load_config, resolve_source, run_daily
 from predguard.monitors.drift_render import backtest_json, backtest_text, daily_json, render_text
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is an InputError (one line, exit 2) like every other."""
-
-    def error(self, message: str) -> NoReturn:
-        raise InputError(message, where=self.prog)
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -65,9 +53,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def daily_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="predguard drift", description="Daily drift monitor: hit rate per system, alert on a real drop.")
+    parser = ArgumentParser(prog="predguard drift", description="Daily drift monitor: hit rate per system, alert on a real drop.")
     _common(parser)
-    parser.add_argument("--as-of", type=_date, help="the day to evaluate (default: today, UTC)")
+    parser.add_argument("--as-of", type=iso_date_option("--as-of"), help="the day to evaluate (default: today, UTC)")
     parser.add_argument("--dry-run", action="store_true", help="compute and print; send nothing, persist nothing")
     parser.add_argument("--state", type=Path, help=f"embedded state file (default: config `state`, else {DEFAULT_STATE_PATH})")
     parser.add_argument("--fail-on", choices=FAIL_ON, help="exit 1 while such an alert fires (default: never)")
@@ -75,10 +63,10 @@ def daily_parser() -> argparse.ArgumentParser:
 
 
 def backtest_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="predguard drift backtest", description="Replay the daily job over past days; list the alerts it would have sent.")
+    parser = ArgumentParser(prog="predguard drift backtest", description="Replay the daily job over past days; list the alerts it would have sent.")
     _common(parser)
-    parser.add_argument("--from", dest="start", type=_date, required=True, help="first day to replay")
-    parser.add_argument("--to", dest="end", type=_date, required=True, help="last day to replay")
+    parser.add_argument("--from", dest="start", type=iso_date_option("--from"), required=True, help="first day to replay")
+    parser.add_argument("--to", dest="end", type=iso_date_option("--to"), required=True, help="last day to replay")
     return parser
 
 

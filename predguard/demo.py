@@ -6,7 +6,6 @@ warehouse is the bundled CSV read by DuckDB, Slack is the terminal plus a PNG ch
 """
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
@@ -16,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from predguard.arguments import ArgumentParser
 from predguard.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -67,7 +67,7 @@ def steps(workdir: Path) -> list[Step]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="predguard demo", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="predguard demo", description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, help="where to put the demo's files (default: a new temporary directory)")
     args = parser.parse_args(argv)
     if not PLATFORM.is_dir():

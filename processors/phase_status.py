@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -21,6 +20,8 @@ from datetime import date
 from pathlib import Path
 
 from predguard.config import find_pyproject, load_table
+from predguard.arguments import ArgumentParser
+from predguard.dates import iso_date_option
 from predguard.errors import EXIT_FINDINGS, EXIT_OK, InputError
 from predguard.processors.base import Outcome
 from predguard.processors.markers import RunMarker, latest_by_processor
@@ -151,25 +152,10 @@ def _open_existing_store(spec: str | None) -> Store:
     return store
 
 
-def _parse_date(value: str) -> date:
-    try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            raise ValueError
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{value!r} is not a date in YYYY-MM-DD format", where="--date") from None
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        # One line, exit 2, like every other bad input (not argparse's usage block).
-        raise InputError(message, where="arguments")
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="predguard phase-status", description=__doc__.split("\n")[0])
+    parser = ArgumentParser(prog="predguard phase-status", description=__doc__.split("\n")[0])
     parser.add_argument("--phase", required=True, help="the phase number, e.g. 3")
-    parser.add_argument("--date", required=True, help="the target date, YYYY-MM-DD")
+    parser.add_argument("--date", required=True, type=iso_date_option("--date"), help="the target date, YYYY-MM-DD")
     parser.add_argument("--store", help=f"sqlite:///PATH or bigquery://PROJECT/DATASET (default ${STORE_ENV}, else .predguard/runs.sqlite3)")
     parser.add_argument("--config", help="pyproject.toml with [tool.predguard.phases] (default: the nearest one)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
@@ -182,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         phase = int(args.phase)
     except ValueError:
         raise InputError(f"{args.phase!r} is not a phase number", where="--phase") from None
-    target_date = _parse_date(args.date)
+    target_date: date = args.date
     config = Path(args.config) if args.config else find_pyproject(Path.cwd())
     names = phase_processors(config, phase)
     store = _open_existing_store(args.store)

@@ -268,7 +268,7 @@ def test_no_rows_in_the_window_and_future_dates() -> None:
     assert "no rows with a game date from" in line and "to 2025-01-01" in line
     future = (dt.date.today() + dt.timedelta(days=3)).isoformat()
     assert f"--as-of: {future} is in the future" in expect_input_error("--source", str(EXAMPLE_CSV), "--as-of", future)
-    assert "not a date (YYYY-MM-DD): '2026-02-30'" in expect_input_error("--source", str(EXAMPLE_CSV), "--as-of", "2026-02-30")
+    assert "--as-of: '2026-02-30' is not a date in YYYY-MM-DD format" in expect_input_error("--source", str(EXAMPLE_CSV), "--as-of", "2026-02-30")
 
 
 def test_duckdb_database_needs_a_table_and_reads_it(in_tmp: Path) -> None:
