@@ -55,7 +55,8 @@ def test_json_output_follows_the_contract(incident_platform: Path) -> None:
     statuses = {d["path"]: d for d in document["dockerfiles"]}
     coordinator = statuses["predictions/coordinator/Dockerfile"]
     assert coordinator == {"path": "predictions/coordinator/Dockerfile", "context": ".",
-                           "entrypoints": ["predictions.coordinator.app"], "status": "findings"}
+                           "entrypoints": ["predictions.coordinator.app", "/app/predictions/coordinator/gunicorn.conf.py"],
+                           "status": "findings"}  # gunicorn runs its --config file too
     assert statuses["predictions/worker/Dockerfile"]["status"] == "ok"
 
 
