@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check-dockerfiles": ("predguard.hooks.check_dockerfiles", "check that each Dockerfile copies and installs every module its service imports"),
     "imports-manifest": ("predguard.verify.imports_manifest", "write the modules a service needs (its import closure) for the image to verify"),
     "verify-imports": ("predguard.verify.verify_imports", "import every module of a manifest; fail (exit 1) naming each one that is missing"),
+    "dry-build": ("predguard.verify.dry_build", "build a Dockerfile's Python tree without Docker and import every module the code needs"),
     "phase-status": ("predguard.processors.phase_status", "report a phase's completion on a date from the run markers"),
     "drift": ("predguard.monitors.drift", "daily drift monitor: hit rates per model, alert Slack on a real drop ('drift backtest' replays a season)"),
     "demo": ("predguard.demo", "run the suite on the bundled example platform (no cloud account needed)"),

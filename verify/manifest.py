@@ -72,7 +72,7 @@ def build_manifest(analysis: ServiceAnalysis) -> Manifest:
     for finding in analysis.missing:  # a missing module the walk could not map to a file
         if finding.module:
             first_party.setdefault(finding.module, Path())
-    tops = {name.split(".")[0] for name in first_party}
+    tops = {name.split(".")[0] for name in first_party} | namer.image_tops()
 
     refs: dict[str, list[tuple[bool, str]]] = {}  # module -> (optional, "file:line") of each import of it
     third_party: dict[str, list[tuple[bool, str]]] = {}
@@ -84,13 +84,14 @@ def build_manifest(analysis: ServiceAnalysis) -> Manifest:
             for target in _targets(ref, package, first_party):
                 spot = (ref.optional, f"{where}:{ref.line}")
                 top = target.split(".")[0]
-                if target in first_party:
+                if top in tops:  # what the code imports, even where the image resolves it elsewhere (shadowing)
                     refs.setdefault(target, []).append(spot)
-                elif top not in tops and top not in _STDLIB:
+                elif top not in _STDLIB:
                     third_party.setdefault(top, []).append(spot)
 
     entries = set(analysis.result.entry.modules)
-    modules = [_module(name, "first_party", refs.get(name, []), required=name in entries) for name in first_party]
+    names = sorted(first_party.keys() | refs.keys())
+    modules = [_module(name, "first_party", refs.get(name, []), required=name in entries) for name in names]
     modules += [_module(name, "third_party", spots, required=False) for name, spots in third_party.items()]
     modules.sort(key=lambda m: (m.kind != "first_party", m.name))
     entry_names = (*analysis.result.entry.modules, *analysis.result.entry.scripts)
@@ -125,6 +126,9 @@ class _ModuleNamer:
 
     def __init__(self, analysis: ServiceAnalysis) -> None:
         self.sys_path = analysis.sys_path
+        self.files = analysis.image.files
+        self.scripts = {os.path.abspath(analysis.image.files[s].source) for s in analysis.result.entry.scripts
+                        if s in analysis.image.files}  # run as __main__, never imported by name
         self.by_source: dict[str, list[str]] = {}
         self.dir_map: dict[str, str] = {}  # context directory -> image directory it is copied to
         for image_path, image_file in analysis.image.files.items():
@@ -141,8 +145,23 @@ class _ModuleNamer:
                 if img_dir == "/" or not name_src:
                     break
 
+    def image_tops(self) -> set[str]:
+        """Top-level names the image itself provides on its sys.path (modules, packages, namespaces)."""
+        tops = set()
+        for image_path in self.files:
+            for directory in self.sys_path:
+                prefix = directory.rstrip("/") + "/"
+                if image_path.startswith(prefix):
+                    first = image_path[len(prefix):].split("/")[0]
+                    name = first[:-3] if first.endswith(".py") else first
+                    if name.isidentifier() and (first.endswith(".py") or "/" in image_path[len(prefix):]):
+                        tops.add(name)
+        return tops
+
     def name_of(self, file: Path) -> str | None:
         source = os.path.abspath(file)
+        if source in self.scripts:
+            return None
         candidates = self.by_source.get(source) or self._would_land(source)
         for image_path in candidates:
             name = self._module_name(image_path)
