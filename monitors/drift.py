@@ -45,6 +45,17 @@ from predguard.monitors.drift_job import load_config, resolve_source, run_daily
 from predguard.monitors.drift_render import backtest_json, backtest_text, daily_json, render_text
 
 
+# Windows reach back up to a year and a half before a day; far-past dates would overflow them,
+# and no graded prediction is that old.
+EARLIEST = dt.date(1900, 1, 1)
+
+
+def _in_range(day: dt.date, option: str) -> dt.date:
+    if day < EARLIEST:
+        raise InputError(f"{day} is before {EARLIEST}: no graded predictions to read", where=option)
+    return day
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", help="bigquery:PROJECT.DATASET.TABLE, or a .csv, .parquet or .duckdb/.db file (default: config `source`)")
     parser.add_argument("--table", help="the table inside a DuckDB database file (default: config `table`)")
@@ -78,7 +89,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, today:
         return backtest_main(args[1:], out=out, today=today)
     options = daily_parser().parse_args(args)
     config = load_config(options.config)
-    as_of = options.as_of or today
+    as_of = _in_range(options.as_of or today, "--as-of")
     if as_of > today:
         raise InputError(f"{as_of} is in the future (today is {today} UTC): grades for it cannot exist yet", where="--as-of")
     # The terminal notifier (no Slack configured) prints the messages: after the report in
@@ -108,6 +119,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, today:
 
 def backtest_main(argv: Sequence[str], *, out: TextIO, today: dt.date) -> int:
     options = backtest_parser().parse_args(list(argv))
+    _in_range(options.start, "--from")
     if options.start > options.end:
         raise InputError(f"--from {options.start} is after --to {options.end}", where="--from")
     if options.end > today:

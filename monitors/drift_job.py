@@ -24,6 +24,7 @@ from predguard.monitors.history import row_for
 from predguard.monitors.model import DayCount, Notification, Verdict
 from predguard.monitors.sources import Aggregate, SourceSpec, histories, open_source, parse_source
 from predguard.monitors.state import AlertRecord, StateStore, step
+from predguard.sqlite_file import check_sqlite_path
 
 Evaluate = Callable[..., Verdict]
 
@@ -119,7 +120,8 @@ def run_daily(
         note = f"{aggregate.rows_after_window} rows dated after {as_of} ignored"
         verdicts = [dataclasses.replace(v, notes=(*v.notes, note)) for v in verdicts]
 
-    state_file = state_path or config.state or DEFAULT_STATE_PATH
+    state_file = check_sqlite_path(state_path or config.state or DEFAULT_STATE_PATH,
+                                   where="--state" if state_path else "state", create=not dry_run)
 
     def make_notifier() -> Any:
         from predguard.monitors.alerting import build_notifier
