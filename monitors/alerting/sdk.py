@@ -61,13 +61,16 @@ def classify_api_error(exc: SlackApiError, step: str) -> Delivery:
 
 
 def classify_transport_error(exc: BaseException, step: str) -> Delivery:
-    """Network failures (refused, reset, timeout) are worth retrying; HTTP 4xx from a proxy is not."""
+    """Network failures (refused, reset, timeout) and unreadable answers are worth retrying; HTTP 4xx
+    from a proxy is not."""
     if isinstance(exc, HTTPError):
         return Delivery.failed(f"{step}: HTTP {exc.code}", retryable=exc.code == 429 or exc.code >= 500)
     if isinstance(exc, URLError):
         return Delivery.failed(f"{step}: cannot reach Slack ({exc.reason})", retryable=True)
     if isinstance(exc, (TimeoutError, socket.timeout, ConnectionError, OSError)):
         return Delivery.failed(f"{step}: cannot reach Slack ({type(exc).__name__}: {exc})", retryable=True)
+    if isinstance(exc, ValueError):  # a body that is not UTF-8 or not JSON: a broken proxy or server, try later
+        return Delivery.failed(f"{step}: unreadable answer from Slack ({type(exc).__name__})", retryable=True)
     raise exc
 
 

@@ -74,7 +74,7 @@ class SlackNotifier:
             )
         except SlackApiError as exc:
             return self._failed(n, classify_api_error(exc, "chat.postMessage"))
-        except OSError as exc:  # URLError (refused, DNS), timeouts, resets: after the SDK's retries
+        except (OSError, ValueError) as exc:  # refused, DNS, timeouts, resets (after the SDK's retries); unreadable answers
             return self._failed(n, classify_transport_error(exc, "chat.postMessage"))
 
         ts = str(response["ts"])

@@ -45,7 +45,7 @@ class WebhookNotifier:
                 unfurl_links=False,
                 unfurl_media=False,
             )
-        except OSError as exc:  # refused, DNS, timeout: after the SDK's retries
+        except (OSError, ValueError) as exc:  # refused, DNS, timeout (after the SDK's retries); unreadable answers
             return self._failed(n, classify_transport_error(exc, "webhook"))
         if response.status_code == 200:
             log.info("slack webhook delivered", extra={"key": n.key, "kind": n.kind})

@@ -246,3 +246,12 @@ def test_block_kit_limits_and_mrkdwn_escaping_hold_for_long_ids_and_many_notes(s
     notes = next(b for b in blocks if b["type"] == "context")["elements"]
     assert len(notes) == 6 and notes[-1]["text"].startswith("… and 7 more notes")
     assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in blocks)
+
+
+def test_an_answer_that_is_not_utf8_is_a_retryable_failure_not_a_traceback(slack_server: SlackServer) -> None:
+    slack_server.always(POST, Reply(200, b"\xff\xfe not utf-8 \x80"))
+
+    delivery = notifier(slack_server, max_retries=0).send(sample_notification())
+
+    assert not delivery.ok and delivery.retryable
+    assert delivery.error == "chat.postMessage: unreadable answer from Slack (UnicodeDecodeError)"

@@ -90,3 +90,12 @@ def test_webhook_url_never_reaches_logs_or_errors(slack_server: SlackServer, sle
     secret = WEBHOOK_PATH.rsplit("/", 1)[1]
     assert secret not in logged
     assert all(e is not None and secret not in e for e in errors)
+
+
+def test_webhook_answer_that_is_not_utf8_is_a_retryable_failure(slack_server: SlackServer) -> None:
+    slack_server.always(WEBHOOK_PATH, Reply(200, b"\xff\xfe not utf-8 \x80"))
+
+    delivery = WebhookNotifier(url=slack_server.webhook_url, max_retries=0).send(sample_notification())
+
+    assert (delivery.ok, delivery.retryable) == (False, True)
+    assert delivery.error == "webhook: unreadable answer from Slack (UnicodeDecodeError)"
