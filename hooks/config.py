@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from predguard.config import load_table
+from predguard.config import COMMAND_TABLES, load_table
 from predguard.errors import InputError
 
 TOP_KEYS = frozenset({"context", "exclude", "first_party", "build_args", "services"})
@@ -69,9 +69,10 @@ def load_config(path: Path | None) -> Config:
     where = str(path)
     base = path.resolve().parent
     for key, value in table.items():
-        # Sub-tables belong to other commands ([tool.predguard.drift], ...); plain keys must be ours.
-        if key not in TOP_KEYS and not isinstance(value, dict):
-            raise InputError(f"unknown key 'tool.predguard.{key}' (known: {', '.join(sorted(TOP_KEYS))})", where=where)
+        # Sub-tables of other commands ([tool.predguard.drift], ...) are theirs to check; the rest must be ours.
+        if key not in TOP_KEYS and not (key in COMMAND_TABLES and isinstance(value, dict)):
+            known = ", ".join(sorted(TOP_KEYS | COMMAND_TABLES))
+            raise InputError(f"unknown key 'tool.predguard.{key}' (known: {known})", where=where)
     services_raw = table.get("services", [])
     if not isinstance(services_raw, list) or not all(isinstance(s, dict) for s in services_raw):
         raise InputError("'tool.predguard.services' must be an array of tables ([[tool.predguard.services]])", where=where)

@@ -8,6 +8,11 @@ from typing import Any
 from predguard.errors import InputError
 
 
+# The sub-tables of [tool.predguard] that belong to a command (each command checks its own keys);
+# any other table is a misspelling, never silently ignored.
+COMMAND_TABLES = frozenset({"drift", "phases", "validate", "verify", "deploy", "processors"})
+
+
 def find_pyproject(start: Path) -> Path | None:
     """The nearest pyproject.toml at or above `start` (a file or directory)."""
     start = start.resolve()

@@ -135,6 +135,9 @@ def format_text(report: PhaseReport) -> str:
 def phase_processors(config: Path | None, phase: int) -> list[str] | None:
     """The processors `[tool.predguard.phases]` lists for this phase, or None when it lists none."""
     table = load_table(config, "phases")
+    for key in table:
+        if not key.isdigit():
+            raise InputError(f"[tool.predguard.phases] key {key!r} is not a phase number (write `3 = [...]`)", where=str(config))
     listed = table.get(str(phase))
     if listed is None:
         return None

@@ -65,6 +65,8 @@ def test_other_commands_sub_tables_are_left_alone(tmp_path: Path) -> None:
     ("toml", "expected"),
     [
         ("[tool.predguard]\ncontexts = '.'\n", "unknown key 'tool.predguard.contexts'"),
+        ("[tool.predguard]\nbuild_arg = { APP_HOME = '/srv' }\n", "unknown key 'tool.predguard.build_arg'"),
+        ("[tool.predguard.drfit]\nfloor = 0.5\n", "unknown key 'tool.predguard.drfit'"),
         ("[tool.predguard]\ncontext = 3\n", "'tool.predguard.context' must be a non-empty string, not an integer"),
         ("[tool.predguard]\nexclude = 'tests'\n", "'tool.predguard.exclude' must be a list of non-empty strings, not a string"),
         ("[tool.predguard]\nfirst_party = [1]\n", "'tool.predguard.first_party' must be a list"),

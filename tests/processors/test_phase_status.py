@@ -142,6 +142,14 @@ def test_a_bad_phase_table_is_bad_input(tmp_path: Path) -> None:
         main(["--phase", "3", "--date", "2026-01-30", "--store", str(tmp_path / "runs.sqlite3"), "--config", str(config)])
 
 
+def test_a_phase_key_that_is_not_a_number_is_bad_input_not_ignored(tmp_path: Path) -> None:
+    config = tmp_path / "pyproject.toml"
+    config.write_text('[tool.predguard.phases]\nthree = ["a"]\n3 = ["player_game_summary"]\n')
+    SqliteStore(tmp_path / "runs.sqlite3").append_markers([])
+    with pytest.raises(InputError, match=r"\[tool.predguard.phases\] key 'three' is not a phase number"):
+        main(["--phase", "3", "--date", "2026-01-30", "--store", str(tmp_path / "runs.sqlite3"), "--config", str(config)])
+
+
 def test_runnable_as_a_module(project) -> None:
     config, store_file, store = project
     for name in FIVE:
