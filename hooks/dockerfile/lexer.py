@@ -131,7 +131,8 @@ def lex(text: str, where: str) -> Lexed:
                 continue
         else:
             parts.append(line)
-        keyword = parts[0].split(None, 1)[0].upper()
+        words = "".join(parts).split(None, 1)
+        keyword = words[0].upper() if words else ""  # "" for a continuation with nothing on it
         if keyword == "FROM":
             seen_from = True
         if pending:

@@ -163,3 +163,10 @@ def test_heredoc_words_follow_the_shell_lexer(args: str, escape: str, expected: 
     from predguard.hooks.dockerfile.lexer import heredoc_specs
 
     assert heredoc_specs(args, escape) == expected
+
+
+@pytest.mark.parametrize("text", ["\\\n", "\\\n\\\n", "FROM python:3.11\n\\\n"])
+def test_a_continuation_with_nothing_on_it_is_no_instruction(text: str) -> None:
+    # Found by the fuzzer (tests/fuzz): a lone escape character used to raise IndexError.
+    keywords = [i.keyword for i in lex(text, "Dockerfile").instructions]
+    assert keywords == (["FROM"] if text.startswith("FROM") else [])
