@@ -58,7 +58,10 @@ def resolve_source(config: DriftConfig, source_text: str | None, table: str | No
             "or set `source` in [tool.predguard.drift]",
             where="--source",
         )
-    return parse_source(text, table=table or config.table, has_sql=config.sql is not None)
+    spec = parse_source(text, table=table or config.table, has_sql=config.sql is not None)
+    if table is not None and spec.kind != "duckdb":
+        raise InputError(f"names a table inside a DuckDB database; a {spec.kind} source has none", where="--table")
+    return spec
 
 
 @dataclass(frozen=True)
@@ -116,9 +119,11 @@ def run_daily(
         after = f"; {aggregate.rows_after_window} rows are dated after {as_of}" if aggregate.rows_after_window else ""
         raise InputError(f"no rows with a game date from {start} to {as_of}{after}", where=spec.text)
     verdicts = evaluate_all(by_system, config.systems, as_of, detection_config, evaluate)
-    if aggregate.rows_after_window:
-        note = f"{aggregate.rows_after_window} rows dated after {as_of} ignored"
-        verdicts = [dataclasses.replace(v, notes=(*v.notes, note)) for v in verdicts]
+    notes = [f"{aggregate.rows_after_window} rows dated after {as_of} ignored"] if aggregate.rows_after_window else []
+    if aggregate.rows_without_system:
+        notes.append(f"{aggregate.rows_without_system} rows in the window have no system_id and were ignored")
+    if notes:
+        verdicts = [dataclasses.replace(v, notes=(*v.notes, *notes)) for v in verdicts]
 
     state_file = check_sqlite_path(state_path or config.state or DEFAULT_STATE_PATH,
                                    where="--state" if state_path else "state", create=not dry_run)

@@ -77,6 +77,7 @@ class Aggregate:
     bytes_processed: int | None  # BigQuery's dry-run estimate; None for local engines
     has_graded_at: bool
     rows_after_window: int  # rows dated after the window's end (future games), ignored
+    rows_without_system: int = 0  # rows in the window with no system_id: cannot be attributed, ignored
 
 
 class Source(Protocol):
@@ -197,17 +198,20 @@ def _check_type(role: str, name: str, actual: str, source: str) -> None:
         raise InputError(f"column {name!r} has type {actual}, expected {expected}", where=source)
 
 
-def _to_rows(records: Iterable[Sequence[Any]], with_graded_on: bool) -> tuple[DailyRow, ...]:
+def _to_rows(records: Iterable[Sequence[Any]], with_graded_on: bool) -> tuple[tuple[DailyRow, ...], int]:
+    """The daily rows, and how many source rows had no system_id (they cannot be attributed)."""
     out = []
+    unattributed = 0
     for record in records:
         if with_graded_on:
             system, day, graded, total, n, hits = record
         else:
             (system, day, total, n, hits), graded = record, None
         if system is None or day is None:
-            continue  # a row without a system or a date cannot be attributed; counted nowhere
+            unattributed += int(total)
+            continue
         out.append(DailyRow(str(system), _as_date(day), _as_date(graded) if graded is not None else None, int(total), int(n), int(hits or 0)))
-    return tuple(out)
+    return tuple(out), unattributed
 
 
 def _as_date(value: Any) -> dt.date:
@@ -305,7 +309,8 @@ class DuckDBSource:
             (after,) = self.con.execute(after_window_sql(relation, self.columns, '"', param="$"), {"end": end}).fetchone() or (0,)
         except self._duckdb.Error as exc:
             raise InputError(f"query failed: {_first_line(exc)}", where=self._where) from None
-        return Aggregate(_to_rows(records, with_graded), None, has_graded_at, int(after))
+        rows, unattributed = _to_rows(records, with_graded)
+        return Aggregate(rows, None, has_graded_at, int(after), unattributed)
 
     def _typed_csv_relation(self) -> str:
         """read_csv with explicit types for the columns we use, so no sample guesses wrong."""
@@ -386,7 +391,8 @@ class BigQuerySource:
             (after,) = next(iter(self.client.query(after_query, job_config=bigquery.QueryJobConfig(query_parameters=after_params)).result(timeout=60)))
         except gexc.GoogleAPIError as exc:
             raise InputError(f"query failed: {_first_line(exc)}", where=self._where) from None
-        return Aggregate(_to_rows(records, with_graded), bytes_processed, has_graded_at, int(after or 0))
+        rows, unattributed = _to_rows(records, with_graded)
+        return Aggregate(rows, bytes_processed, has_graded_at, int(after or 0), unattributed)
 
     def close(self) -> None:
         pass

@@ -58,3 +58,18 @@ def test_a_dry_run_creates_no_directory_for_a_new_state_path(tmp_path: Path) -> 
     code, _, err = cli(*SOURCE, "--as-of", IN_INCIDENT, "--state", str(tmp_path / "new" / "state.sqlite"), "--dry-run")
     assert code == 0, err
     assert not (tmp_path / "new").exists()
+
+
+def test_table_for_a_csv_source_is_an_error_not_ignored() -> None:
+    line = expect_input_error(*SOURCE, "--table", "graded", "--as-of", IN_INCIDENT)
+    assert "--table: names a table inside a DuckDB database; a csv source has none" in line
+
+
+def test_rows_without_a_system_are_counted_in_a_note(tmp_path: Path) -> None:
+    from tests.monitors.test_drift_cli import json_run
+
+    csv = tmp_path / "graded.csv"
+    csv.write_text("game_date,system_id,is_correct\n2026-01-01,m,true\n2026-01-01,,true\n2026-01-02,,false\n2026-01-02,m,false\n")
+    (system,) = json_run("--source", str(csv), "--as-of", "2026-01-04", "--dry-run")["systems"]
+    assert system["system_id"] == "m" and system["n"] == 2
+    assert "2 rows in the window have no system_id and were ignored" in system["notes"]
