@@ -116,8 +116,10 @@ def decode_push(raw: bytes) -> PushRequest:
         raise MalformedPush("'message.data' has no 'processor' (the processor's name)", **known)
     known["processor"] = processor
     raw_date = payload.get("target_date")
-    if not isinstance(raw_date, str) or not raw_date:
+    if raw_date is None or raw_date == "":
         raise MalformedPush("'message.data' has no 'target_date' (YYYY-MM-DD)", **known)
+    if not isinstance(raw_date, str):
+        raise MalformedPush(f"'target_date' must be a YYYY-MM-DD string, not {type(raw_date).__name__} {raw_date!r}", **known)
     known["target_date"] = raw_date
     try:
         target_date = parse_iso_date(raw_date)

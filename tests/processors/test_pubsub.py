@@ -110,6 +110,8 @@ MALFORMED: list[tuple[str, bytes, str, str]] = [
      "'message.data' has no 'processor' (the processor's name)"),
     ("no-target-date", _envelope(messageId="m-1", data=_b64({"processor": "has_rows"})), "malformed_envelope",
      "'message.data' has no 'target_date' (YYYY-MM-DD)"),
+    ("date-an-integer", _envelope(messageId="m-1", data=_b64({"processor": "has_rows", "target_date": 20260130})),
+     "malformed_envelope", "'target_date' must be a YYYY-MM-DD string, not int 20260130"),
     ("date-wrong-format", _envelope(messageId="m-1", data=_b64(request("has_rows", "30/01/2026"))), "malformed_envelope",
      "'target_date' '30/01/2026' is not a date in YYYY-MM-DD format"),
     ("date-compact", _envelope(messageId="m-1", data=_b64(request("has_rows", "20260130"))), "malformed_envelope",
