@@ -121,8 +121,8 @@ def run_stream(args: tuple[str, int, int, int, bool, DetectionConfig]) -> dict[s
         outcomes = None
         hits = rng.binomial(volume, rates).astype(float)
     n = np.full(days, float(volume))
-    trace = detect(n, hits, config)
-    weeks = weeks_rule_path(FIRST_DAY, n, hits, config)
+    trace = detect(n, hits, config, FIRST_DAY)
+    weeks = trace.weeks
     alarms = {
         "ours: breach": list(trace.breach.fired_on),
         "ours: drift_warning": list(trace.warning.fired_on),

@@ -58,9 +58,12 @@ def _alert(n: Notification) -> BacktestAlert:
     c = v.current
     evidence = f"hit rate {pct(c.rate)} [{pct(c.low)}, {pct(c.high)}] n={c.n}"
     if n.kind == "breach":
-        detail = f"{evidence}; CUSUM {v.statistic:.2f} >= {v.threshold:.2f} below the {v.floor:.0%} floor"
+        if v.breach_reason == "weeks_rule":
+            detail = f"{evidence}; the weeks rule fired ({v.below_floor_weeks} complete weeks below the {v.floor:.0%} floor)"
+        else:
+            detail = f"{evidence}; CUSUM {v.statistic:.2f} >= {v.threshold or 0:.2f} below the {v.floor:.0%} floor"
     elif n.kind == "drift_warning":
-        detail = f"{evidence}; {v.warning_statistic:.2f} >= {v.warning_threshold:.2f} below baseline {pct(v.baseline_rate)}"
+        detail = f"{evidence}; {v.warning_statistic:.2f} >= {v.warning_threshold or 0:.2f} below baseline {pct(v.baseline_rate)}"
     else:
         rule = n.fingerprint.split(":", 1)[0]
         detail = f"{rule} resolved; {evidence}"

@@ -14,7 +14,14 @@ if TYPE_CHECKING:
     from predguard.monitors.drift_backtest import BacktestAlert
     from predguard.monitors.drift_job import DailyRun, Sent
 
-_STATUS = {"ok": "OK", "breach": "BREACH", "drift_warning": "DRIFT WARNING", "insufficient_data": "INSUFFICIENT DATA"}
+_STATUS = {
+    "ok": "OK",
+    "below_floor": "BELOW THE FLOOR (not confirmed yet)",
+    "breach": "BREACH",
+    "drift_warning": "DRIFT WARNING",
+    "insufficient_data": "INSUFFICIENT DATA",
+}
+_REASON = {"cusum": "", "weeks_rule": " (raised by the weeks rule backstop)"}
 
 
 def pct(rate: float | None) -> str:
@@ -54,8 +61,13 @@ def verdict_json(v: Verdict) -> dict[str, Any]:
         "breach_since": v.breach_since.isoformat() if v.breach_since else None,
         "below_floor_weeks": v.below_floor_weeks,
         "weeks_rule_firing": v.weeks_rule_firing,
+        "breach_reason": v.breach_reason,
         "notes": list(v.notes),
     }
+
+
+def _against(statistic: str, threshold: float | None, missing: str) -> str:
+    return f"{statistic} / threshold {threshold:.2f}" if threshold is not None else f"not judged: {missing}"
 
 
 def _delivery_state(s: Sent) -> str:
@@ -74,12 +86,13 @@ def render_text(run: DailyRun) -> str:
     for v in run.verdicts:
         c = v.current
         since = f" since {v.breach_since}" if v.breach_since else ""
+        since += _REASON.get(v.breach_reason or "", "")
         lines += [
             "",
             f"{v.system_id}: {_STATUS.get(v.status, v.status.upper())}{since}",
             f"  hit rate    {pct(c.rate)} [{pct(c.low)}, {pct(c.high)}], n = {c.n}" + ("" if c.sufficient else " (too few to judge)"),
-            f"  breach      CUSUM {v.statistic:.2f} / threshold {v.threshold:.2f} (floor {v.floor:.0%})",
-            f"  warning     {v.warning_statistic:.2f} / threshold {v.warning_threshold:.2f} (baseline {pct(v.baseline_rate)})",
+            f"  breach      {_against(f'CUSUM {v.statistic:.2f}', v.threshold, 'no graded predictions yet')} (floor {v.floor:.0%})",
+            f"  warning     {_against(f'{v.warning_statistic:.2f}', v.warning_threshold, 'no baseline yet')} (baseline {pct(v.baseline_rate)})",
             f"  weeks rule  {v.below_floor_weeks} consecutive week(s) below the floor" + (" — firing" if v.weeks_rule_firing else ""),
         ]
         lines += [f"  note        {note}" for note in v.notes]

@@ -30,9 +30,9 @@ class MonitoringRow:
     hit_rate_low: float | None
     hit_rate_high: float | None
     statistic: float
-    threshold: float
+    threshold: float | None
     warning_statistic: float
-    warning_threshold: float
+    warning_threshold: float | None
     baseline_rate: float | None
     floor: float
     below_floor_weeks: int
@@ -56,9 +56,9 @@ def row_for(verdict: Verdict, *, window_start: dt.date, source: str) -> Monitori
         hit_rate_low=current.low,
         hit_rate_high=current.high,
         statistic=float(verdict.statistic),
-        threshold=float(verdict.threshold),
+        threshold=verdict.threshold,
         warning_statistic=float(verdict.warning_statistic),
-        warning_threshold=float(verdict.warning_threshold),
+        warning_threshold=verdict.warning_threshold,
         baseline_rate=verdict.baseline_rate,
         floor=verdict.floor,
         below_floor_weeks=verdict.below_floor_weeks,

@@ -13,7 +13,9 @@ from typing import Literal
 
 AlertKind = Literal["breach", "drift_warning"]
 NotificationKind = Literal["breach", "drift_warning", "reminder", "resolved"]
-Status = Literal["ok", "breach", "drift_warning", "insufficient_data"]
+# below_floor: nothing confirmed yet, but the last days' rate is under the floor (never "ok");
+# insufficient_data: no graded predictions in the current window at all.
+Status = Literal["ok", "below_floor", "breach", "drift_warning", "insufficient_data"]
 
 
 @dataclass(frozen=True)
@@ -51,9 +53,9 @@ class Verdict:
     firing: frozenset[AlertKind]  # conditions firing on as_of (hysteresis applied: a condition
     # stops firing only when the recovery test confirms it)
     statistic: float  # breach CUSUM statistic on as_of
-    threshold: float  # its decision threshold
+    threshold: float | None  # its decision threshold (None: no graded prediction yet)
     warning_statistic: float
-    warning_threshold: float
+    warning_threshold: float | None  # None: no baseline yet (a new or low-volume system)
     baseline_rate: float | None  # the model's own reference hit rate (for drift_warning)
     floor: float  # e.g. 0.55
     current: Interval  # the recent window (e.g. last 7 days) with its Wilson interval
@@ -62,6 +64,7 @@ class Verdict:
     breach_since: dt.date | None = None  # first day the current breach fired
     below_floor_weeks: int = 0  # consecutive complete weeks below the floor, ending at as_of
     weeks_rule_firing: bool = False  # the team's rule (below floor for >= N consecutive weeks)
+    breach_reason: str | None = None  # "cusum", or "weeks_rule" when the backstop raised it
     notes: tuple[str, ...] = ()  # "week of 2026-01-04: 12 graded predictions, too few to judge", ...
 
 

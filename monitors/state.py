@@ -9,7 +9,8 @@
 - a breach inhibits the drift warning of the same system (the breach says more): the
   warning is tracked but neither announced, reminded nor resolved while the breach fires,
   and announced later only if it outlives the breach;
-- no data is not a recovery: an "insufficient data" verdict leaves a firing alert as it is;
+- no data is not a recovery: an "insufficient data" verdict leaves a firing alert as it is, and
+  while the current window holds no graded predictions (an off-season) no reminders are sent;
 - re-running a day already evaluated changes nothing, and an earlier day never rewinds the
   state, so a job run twice (or a retried cron) sends nothing new.
 
@@ -58,6 +59,7 @@ def step(
     changed: dict[str, AlertRecord] = {}
     notifications: list[Notification] = []
     no_data = verdict.status == "insufficient_data"
+    quiet = no_data or verdict.current.n == 0  # a break (off-season): no reminders about no news
     for rule in RULES:
         fp = fingerprint(rule, verdict.system_id)
         previous = records.get(fp)
@@ -76,7 +78,7 @@ def step(
             record = replace(previous, last_as_of=as_of)
             if not previous.notified and not inhibited:
                 kind = rule  # a warning that outlived the breach that inhibited it
-            elif previous.notified and not inhibited and not no_data and previous.last_notified is not None:
+            elif previous.notified and not inhibited and not quiet and previous.last_notified is not None:
                 if (as_of - previous.last_notified).days >= repeat_days:
                     kind = "reminder"
         elif was_firing and not firing:

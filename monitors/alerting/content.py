@@ -132,13 +132,20 @@ def _fields(v: Verdict, rule: AlertKind) -> tuple[tuple[str, str], ...]:
         ("Below the floor", _below_text(v)),
     ]
     if rule == "breach":
-        fields.append(("Evidence", f"CUSUM {v.statistic:.2f} (threshold {v.threshold:.2f})"))
+        evidence = f"CUSUM {v.statistic:.2f} (threshold {_threshold(v.threshold)})"
+        if v.breach_reason == "weeks_rule":
+            evidence = f"the team weeks rule fired first (backstop); {evidence}"
+        fields.append(("Evidence", evidence))
     else:
         fields.append(
-            ("Evidence", f"drop statistic {v.warning_statistic:.2f} (threshold {v.warning_threshold:.2f})")
+            ("Evidence", f"drop statistic {v.warning_statistic:.2f} (threshold {_threshold(v.warning_threshold)})")
         )
     fields.append(("Team weeks rule", "firing" if v.weeks_rule_firing else "not firing"))
     return tuple(fields)
+
+
+def _threshold(value: float | None) -> str:
+    return "none yet" if value is None else f"{value:.2f}"
 
 
 def _below_text(v: Verdict) -> str:

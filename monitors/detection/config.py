@@ -42,16 +42,24 @@ class DetectionConfig:
     # false alarms far more than one too high slows detection.
     dispersion_days: int = 168
     min_reference_days: int = 28  # days with graded predictions needed in the reference
+    # Until a system has a reference period it is judged against the floor with phi estimated
+    # from its days so far, shrunk towards this prior (which counts as that many game days).
+    # 1.5 is above what day-to-day variation of sd 0.03 gives at 100 a day (1.38).
+    cold_start_phi: float = 1.5
+    cold_start_prior_days: int = 14
     min_reference_n: int = 300  # graded predictions needed in the reference
     # --- evidence and "too few to judge" -------------------------------------------------
     evaluation_weeks: int = 8  # daily and weekly rates reported for this window
     current_days: int = 7  # the "current" window
-    min_current_n: int = 30  # fewer graded predictions in the current window: insufficient_data
+    min_current_n: int = 100  # fewer graded predictions in the current window: judged, noted as uncertain
     min_day_n: int = 20  # a day with fewer is shown but flagged not sufficient
-    min_week_n: int = 100  # a week with fewer is noted and not judged by the weeks rule
+    min_week_n: int = 100  # a week with fewer is judged but noted as uncertain (with its interval)
     confidence: float = 0.95  # Wilson intervals
-    # --- the team's rule, reported alongside -------------------------------------------
+    # --- the team's rule: reported alongside, and a backstop that raises the breach itself
     weeks_rule_weeks: int = 2  # weekly rate below the floor for >= this many complete weeks
+    # Complete weeks with fewer graded predictions break the run (cannot count either way).
+    # 1: every week with a graded prediction counts, as the team applies the rule.
+    weeks_rule_min_n: int = 1
 
     def __post_init__(self) -> None:
         def fail(name: str, expected: str) -> None:
@@ -80,12 +88,15 @@ class DetectionConfig:
             "evaluation_weeks",
             "current_days",
             "weeks_rule_weeks",
+            "weeks_rule_min_n",
             "min_recovery_days",
         ):
             value = getattr(self, name)
             if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
                 fail(name, "a whole number >= 1")
-        for name in ("reference_gap_days", "min_reference_n", "min_current_n", "min_day_n", "min_week_n"):
+        if not (isinstance(self.cold_start_phi, (int, float)) and 1.0 <= self.cold_start_phi < 100):
+            fail("cold_start_phi", "a number from 1 to 100")
+        for name in ("reference_gap_days", "cold_start_prior_days", "min_reference_n", "min_current_n", "min_day_n", "min_week_n"):
             value = getattr(self, name)
             if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
                 fail(name, "a whole number >= 0")

@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from predguard.monitors.detection.config import DetectionConfig
 from predguard.monitors.detection.core import AlertPath, Trace, detect
-from predguard.monitors.detection.rules import week_start, weeks_rule_path
+from predguard.monitors.detection.rules import week_start
 from predguard.monitors.detection.wilson import wilson_bounds
 from predguard.monitors.model import AlertKind, DayCount, Interval, PeriodRate, Status, Verdict
 from predguard.errors import InputError
@@ -71,9 +71,9 @@ def _periods(
     return tuple(PeriodRate(start=s, interval=_interval(x, m, lo, hi, minimum)) for s, x, m, lo, hi in rows)
 
 
-def _last_finite(values: FloatArray) -> float:
+def _last_finite(values: FloatArray) -> float | None:
     finite = values[np.isfinite(values)]
-    return float(finite[-1]) if len(finite) else 0.0
+    return float(finite[-1]) if len(finite) else None
 
 
 def _since(path: AlertPath, first: dt.date) -> dt.date | None:
@@ -88,9 +88,10 @@ def evaluate(
     """The verdict for `system_id` on `as_of`: a pure function of the history up to as_of.
 
     `status` is the most severe firing alert (breach > drift_warning), else insufficient_data
-    when the reference period or the current window has too few graded predictions, else ok.
-    A firing alert is held (not resolved) through a data gap: only the recovery test
-    resolves it, so callers should treat insufficient_data as "no change", never as resolved.
+    when the current window holds no graded prediction at all, else below_floor when its rate
+    is under the floor (never "ok" below the floor), else ok. A firing alert is held (not
+    resolved) through a data gap: only the recovery test resolves it, so callers should treat
+    insufficient_data as "no change", never as resolved.
     The CUSUM path starts at the first graded day passed in: the daily job and the backtest
     pass the same window (`config.history_days` days ending on as_of) so they agree.
     """
@@ -122,10 +123,12 @@ def evaluate(
         notes.append(f"{len(empty_weeks)} week(s) in the window without graded predictions")
     for period in weekly:
         partial = "" if period.start + dt.timedelta(days=6) <= as_of else " (week in progress)"
-        if 0 < period.interval.n < config.min_week_n:
+        iv = period.interval
+        if 0 < iv.n < config.min_week_n:
             notes.append(
-                f"week of {period.start.isoformat()}{partial}: {period.interval.n} graded predictions, "
-                f"too few to judge (minimum {config.min_week_n})"
+                f"week of {period.start.isoformat()}{partial}: only {iv.n} graded predictions, so its rate "
+                f"{_pct(iv.rate)} is uncertain (95% interval {_pct(iv.low)} to {_pct(iv.high)}; "
+                f"{config.min_week_n} would narrow it)"
             )
     short_days = [p for p in daily if 0 < p.interval.n < config.min_day_n]
     if short_days:
@@ -140,54 +143,85 @@ def evaluate(
     current = _interval(cur_hits, cur_n, cur_low[0], cur_high[0], config.min_current_n)
 
     if first is None:
-        notes.insert(0, "no graded predictions up to this day: nothing to judge")
+        notes.insert(0, "no graded predictions for this system up to this day: there is nothing to judge yet")
         return Verdict(
             system_id=system_id, as_of=as_of, status="insufficient_data", firing=frozenset(),
-            statistic=0.0, threshold=0.0, warning_statistic=0.0, warning_threshold=0.0,
+            statistic=0.0, threshold=None, warning_statistic=0.0, warning_threshold=None,
             baseline_rate=None, floor=config.floor, current=current, daily=daily, weekly=weekly,
             notes=tuple(notes),
         )  # fmt: skip
 
-    trace: Trace = detect(n, hits, config)
+    trace: Trace = detect(n, hits, config, first)
     ref = trace.reference
-    weeks = weeks_rule_path(first, n, hits, config)
+    weeks = trace.weeks
     firing: set[AlertKind] = set()
     if trace.breach.firing[-1]:
         firing.add("breach")
     if trace.warning.firing[-1]:
         firing.add("drift_warning")
 
-    judged = bool(ref.adequate[-1])
-    if not judged:
+    has_baseline = bool(ref.has_baseline[-1])
+    if bool(ref.cold[-1]):
         notes.insert(
             0,
-            f"reference period too short: {int(ref.days[-1])} days and {int(ref.n[-1])} graded predictions "
-            f"(need {config.min_reference_days} days and {config.min_reference_n} predictions, "
-            f"{config.reference_days} days ending {config.reference_gap_days} days before this day)",
+            f"no reference period yet ({int(ref.days[-1])} game days and {int(ref.n[-1])} graded predictions in the "
+            f"{config.reference_days} days ending {config.reference_gap_days} days ago; need {config.min_reference_days} "
+            f"and {config.min_reference_n}): judged against the {config.floor:.0%} floor from its first graded day "
+            f"with a cautious day-to-day variation (phi {ref.phi[-1]:.2f}); no drift warning until there is a baseline",
         )
-    if not current.sufficient:
+    elif bool(ref.carried[-1]):
         notes.insert(
             0,
-            f"last {config.current_days} days: {current.n} graded predictions, too few to judge "
-            f"(minimum {config.min_current_n})" + ("; the firing alert is held, not resolved" if firing else ""),
+            f"reference period thinned by a break ({int(ref.days[-1])} game days in the window): the last full "
+            f"reference (baseline {_pct(float(ref.baseline[-1]))}, phi {ref.phi[-1]:.2f}) carries over",
+        )
+    if current.n == 0:
+        last_game = first + dt.timedelta(days=int(np.flatnonzero(n > 0)[-1]))
+        notes.insert(
+            0,
+            f"no graded predictions in the last {config.current_days} days (last graded game day {last_game.isoformat()})"
+            + ("; the firing alert is held, not resolved: a break is not a recovery" if firing else ""),
+        )
+    elif not current.sufficient:
+        notes.insert(
+            0,
+            f"last {config.current_days} days: only {current.n} graded predictions, so the rate {_pct(current.rate)} is "
+            f"uncertain (95% interval {_pct(current.low)} to {_pct(current.high)}); the CUSUM and the weeks rule "
+            "still judge it, pooling the days",
         )
     if "breach" in firing:
         notes.append(
             f"recovery test (rate back above {config.floor + config.recovery_margin:.0%}): "
             f"{trace.breach.recovery_statistic[-1]:.2f} of {_last_finite(trace.breach.recovery_threshold):.2f}"
         )
+    if "drift_warning" in firing:
+        notes.append(
+            f"the drift warning resolves only once its recovery test passes on a day whose last {config.current_days} "
+            f"days are at or above the {config.floor:.0%} floor"
+        )
+    reason = None
+    if "breach" in firing:
+        reason = "weeks_rule" if trace.breach.forced[-1] else "cusum"
+        if reason == "weeks_rule":
+            notes.insert(
+                0,
+                f"breach raised by the backstop: the team's weeks rule ({config.weeks_rule_weeks} complete weeks below "
+                f"the floor) fired before the CUSUM reached its threshold",
+            )
 
     status: Status
     if "breach" in firing:
         status = "breach"
     elif "drift_warning" in firing:
         status = "drift_warning"
-    elif not judged or not current.sufficient:
+    elif current.n == 0:
         status = "insufficient_data"
+    elif current.rate is not None and current.rate < config.floor:
+        status = "below_floor"
     else:
         status = "ok"
 
-    baseline = float(ref.baseline[-1]) if judged else None
+    baseline = float(ref.baseline[-1]) if has_baseline else None
     return Verdict(
         system_id=system_id,
         as_of=as_of,
@@ -205,5 +239,10 @@ def evaluate(
         breach_since=_since(trace.breach, first),
         below_floor_weeks=int(weeks.below_floor_weeks[-1]),
         weeks_rule_firing=bool(weeks.firing[-1]),
+        breach_reason=reason,
         notes=tuple(notes),
     )
+
+
+def _pct(rate: float | None) -> str:
+    return "n/a" if rate is None or not math.isfinite(rate) else f"{rate:.1%}"

@@ -7,6 +7,15 @@ sums (O(days)).
 Dispersion: phi = Pearson chi-square / (days - 1) with the window's pooled rate, i.e. the
 observed variance of the daily rates over the binomial variance, floored at 1 (never make
 the test *more* sensitive than independent predictions would allow).
+
+A day whose reference window is too thin is still judged against the floor (the breach needs
+no baseline), in one of two modes:
+  carried  an earlier day had an adequate reference (the window emptied over an off-season
+           or the All-Star break): that day's parameters, baseline included, carry over;
+  cold     never had one (a new system, or low volume that never fills the reference): the
+           volume and game-day share of the days so far, and phi from the days so far shrunk
+           towards a conservative prior (the prior counts as `cold_start_prior_days` days);
+           no baseline, so no drift warning.
 """
 from __future__ import annotations
 
@@ -30,6 +39,13 @@ class Reference:
     game_day_fraction: FloatArray  # share of calendar days with games
     days: NDArray[np.int64]  # game days in the reference
     n: FloatArray  # graded predictions in the reference
+    carried: BoolArray  # parameters carried from the last adequate day (a gap emptied the window)
+    cold: BoolArray  # no adequate reference yet: judged against the floor with cold-start parameters
+
+    @property
+    def has_baseline(self) -> BoolArray:
+        """Days with a baseline (their own or carried): the drift warning can be judged."""
+        return self.adequate | self.carried
 
 
 def _window_sums(values: FloatArray, lo: NDArray[np.int64], hi: NDArray[np.int64]) -> FloatArray:
@@ -69,12 +85,53 @@ def reference_stats(n: FloatArray, hits: FloatArray, config: DetectionConfig) ->
         mean_n = np.where(game_days > 0, total_n / np.maximum(game_days, 1.0), 1.0)
         fraction = np.where(hi > lo, game_days / np.maximum(hi - lo, 1), 1.0)
     phi = np.where(adequate, dispersion(n, hits, hi, config.dispersion_days), 1.0)
+    mean_n = np.where(adequate, mean_n, 1.0)
+    fraction = np.where(adequate, np.maximum(fraction, 1e-3), 1.0)
+
+    # Carry the last adequate day's parameters forward over days whose window is too thin.
+    source = np.where(adequate, t, -1)
+    last_adequate = np.maximum.accumulate(source) if days else source
+    carried = ~adequate & (last_adequate >= 0)
+    take = np.where(carried, last_adequate, t)
+    rate, phi, mean_n, fraction = rate[take], phi[take], mean_n[take], fraction[take]
+
+    cold = ~adequate & ~carried
+    if cold.any():
+        c_phi, c_mean_n, c_fraction = _cold_start(n, hits, config)
+        phi = np.where(cold, c_phi, phi)
+        mean_n = np.where(cold, c_mean_n, mean_n)
+        fraction = np.where(cold, c_fraction, fraction)
+        rate = np.where(cold, np.nan, rate)
     return Reference(
         adequate=adequate,
         baseline=rate,
         phi=phi,
-        mean_n=np.where(adequate, mean_n, 1.0),
-        game_day_fraction=np.where(adequate, np.maximum(fraction, 1e-3), 1.0),
+        mean_n=mean_n,
+        game_day_fraction=fraction,
         days=game_days.astype(np.int64),
         n=total_n,
+        carried=carried,
+        cold=cold,
     )
+
+
+def _cold_start(n: FloatArray, hits: FloatArray, config: DetectionConfig) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """phi, volume and game-day share for day t from the days so far (no reference period).
+
+    Volume and game-day share include day t itself (they do not depend on its outcomes); phi
+    uses only the days before t: (prior * w + Pearson chi-square) / (w + game days - 1), so
+    with little history it stays near the prior and a lucky calm start cannot lower it below 1.
+    """
+    days = len(n)
+    t = np.arange(days)
+    played = n > 0
+    game_days = np.cumsum(played.astype(float))
+    mean_n = np.where(game_days > 0, np.cumsum(n) / np.maximum(game_days, 1.0), 1.0)
+    fraction = np.maximum(game_days / (t + 1.0), 1e-3)
+    prior_phi, weight = config.cold_start_phi, float(config.cold_start_prior_days)
+    raw = dispersion(n, hits, t, days)  # over [0, t)
+    past_days = np.concatenate(([0.0], game_days[:-1])) if days else game_days
+    # dispersion() floors each estimate at 1 before the blend: that only makes it more conservative.
+    pearson = np.where(past_days >= 2, raw * np.maximum(past_days - 1.0, 1.0), 0.0)
+    phi = (prior_phi * weight + pearson) / (weight + np.maximum(past_days - 1.0, 0.0))
+    return np.maximum(phi, 1.0), mean_n, fraction

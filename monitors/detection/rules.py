@@ -1,8 +1,10 @@
 """The team's rule: the weekly hit rate below the floor for N or more consecutive complete weeks.
 
 Weeks start on Sunday, like BigQuery's DATE_TRUNC(d, WEEK). A week is judged only when it is
-complete and has at least `min_week_n` graded predictions; a week with fewer is noted and
-breaks the run of consecutive weeks (it cannot count as evidence either way).
+complete and has at least `weeks_rule_min_n` graded predictions (default 1: any graded
+prediction, as the team applies the rule); a week with fewer breaks the run of consecutive
+weeks (it cannot count as evidence either way). The detection core uses the rule's onsets as
+a backstop for the breach, so the monitor never fires later than the rule it replaces.
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ def weeks_rule_path(first_day: dt.date, n: FloatArray, hits: FloatArray, config:
     week_n = np.bincount(week_of_day, weights=n, minlength=weeks)
     week_hits = np.bincount(week_of_day, weights=hits, minlength=weeks)
     with np.errstate(invalid="ignore", divide="ignore"):
-        below = (week_n >= max(config.min_week_n, 1)) & (week_hits / week_n < config.floor)
+        below = (week_n >= max(config.weeks_rule_min_n, 1)) & (week_hits / week_n < config.floor)
     run = np.zeros(weeks, dtype=np.int64)
     for w in range(weeks):  # a few hundred weeks at most
         run[w] = run[w - 1] + 1 if below[w] and w > 0 else int(below[w])

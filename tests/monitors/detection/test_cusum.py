@@ -6,6 +6,7 @@ from scipy.optimize import brentq
 
 from predguard.monitors.detection.config import DetectionConfig
 from predguard.monitors.detection.core import detect
+from tests.monitors.detection.helpers import SUNDAY
 from predguard.monitors.detection.cusum import (
     _solve_exponent,
     first_crossing,
@@ -77,7 +78,7 @@ def test_breach_cusum_flags_a_clear_drop(seed: int, before: float, after: float)
     rng = np.random.default_rng(seed)
     rates = np.r_[np.full(90, before), np.full(30, after)]
     n = np.full(len(rates), 100.0)
-    trace = detect(n, rng.binomial(100, rates).astype(float), DetectionConfig())
+    trace = detect(n, rng.binomial(100, rates).astype(float), DetectionConfig(), SUNDAY)
     assert [d for d in trace.breach.fired_on if d < 90] == []
     fired_after = [d for d in trace.breach.fired_on if d >= 90]
     assert fired_after and fired_after[0] <= 90 + 7
@@ -89,7 +90,7 @@ def test_breach_cusum_stays_quiet_on_a_healthy_stream(seed: int) -> None:
     # expected number of alarms in two years is orders of magnitude smaller.
     rng = np.random.default_rng(seed)
     n = np.full(730, 100.0)
-    trace = detect(n, rng.binomial(100, 0.66, 730).astype(float), DetectionConfig())
+    trace = detect(n, rng.binomial(100, 0.66, 730).astype(float), DetectionConfig(), SUNDAY)
     assert trace.breach.fired_on == ()
     assert trace.breach.statistic.max() < trace.breach.threshold[np.isfinite(trace.breach.threshold)].min()
 
@@ -98,9 +99,9 @@ def test_dispersion_is_measured_and_floored() -> None:
     rng = np.random.default_rng(5)
     days = 200
     n = np.full(days, 300.0)
-    plain = detect(n, rng.binomial(300, 0.6, days).astype(float), DetectionConfig())
+    plain = detect(n, rng.binomial(300, 0.6, days).astype(float), DetectionConfig(), SUNDAY)
     varied_rates = np.clip(rng.normal(0.6, 0.05, days), 0, 1)
-    varied = detect(n, rng.binomial(300, varied_rates).astype(float), DetectionConfig())
+    varied = detect(n, rng.binomial(300, varied_rates).astype(float), DetectionConfig(), SUNDAY)
     judged = plain.reference.adequate
     assert (plain.reference.phi[judged] >= 1.0).all()
     # sd 0.05 at n=300: variance 0.0025 + 0.0008 over 0.0008 -> phi about 4
@@ -114,7 +115,7 @@ def test_days_without_games_neither_alarm_nor_hide_a_drop() -> None:
     days = 730
     n = np.where(np.arange(days) % 7 < 5, 140.0, 0.0)
     rates = np.r_[np.full(days - 60, 0.64), np.full(60, 0.47)]
-    trace = detect(n, rng.binomial(n.astype(int), rates).astype(float), DetectionConfig())
+    trace = detect(n, rng.binomial(n.astype(int), rates).astype(float), DetectionConfig(), SUNDAY)
     fired = list(trace.breach.fired_on)
     assert fired and fired[0] >= days - 60 and fired[0] <= days - 60 + 10
     judged = trace.reference.adequate

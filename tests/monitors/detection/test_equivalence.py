@@ -30,7 +30,7 @@ def test_evaluate_equals_the_array_core_every_day(seed: int, volume: int, sd: fl
     history = [DayCount(day(i), int(n[i]), int(hits[i])) for i in range(len(n)) if n[i] > 0 or i % 3 == 0]
     first_played = int(np.flatnonzero(n > 0)[0])
     config = DetectionConfig()
-    trace = detect(n[first_played:], hits[first_played:], config)
+    trace = detect(n[first_played:], hits[first_played:], config, day(first_played))
     weeks = weeks_rule_path(day(first_played), n[first_played:], hits[first_played:], config)
     fired = set(trace.breach.fired_on)
     assert fired, "the incident must fire in every seeded stream, or this test proves little"

@@ -77,20 +77,35 @@ def test_drift_warning_fires_before_the_floor_is_crossed() -> None:
 @pytest.mark.parametrize(
     ("history", "expected_note"),
     [
-        ([], "no graded predictions"),
-        (constant_history([0] * 120, n=0), "no graded predictions"),
-        (constant_history([30] * 40), "reference period too short"),  # 40 days < gap 28 + 28
-        (constant_history([1] * 120, n=2), "reference period too short"),  # 240 predictions < 300
+        ([], "no graded predictions for this system"),
+        (constant_history([0] * 120, n=0), "no graded predictions for this system"),
     ],
-    ids=["empty", "all-ungraded", "short-reference", "tiny-volume"],
+    ids=["empty", "all-ungraded"],
 )
-def test_insufficient_data_never_alerts(history: list[DayCount], expected_note: str) -> None:
+def test_insufficient_data_is_only_for_no_data(history: list[DayCount], expected_note: str) -> None:
     as_of = day(len(history) - 1) if history else day(0)
     verdict = evaluate("m", history, as_of)
     assert verdict.status == "insufficient_data"
     assert verdict.firing == frozenset()
     assert verdict.baseline_rate is None
+    assert verdict.threshold is None and verdict.warning_threshold is None
     assert any(expected_note in note for note in verdict.notes), verdict.notes
+
+
+def test_a_new_system_far_below_the_floor_is_breached_without_a_reference_period() -> None:
+    # 40 days at 30%: no reference period (it needs 28 game days ending 28 days back), still a breach.
+    verdict = evaluate("m", constant_history([30] * 40), day(39))
+    assert verdict.status == "breach" and verdict.breach_reason == "cusum"
+    assert verdict.breach_since is not None and verdict.breach_since <= day(3)
+    assert verdict.baseline_rate is None and verdict.warning_threshold is None
+    assert any("no reference period yet" in note for note in verdict.notes), verdict.notes
+
+
+def test_tiny_volume_is_judged_and_says_how_uncertain_it_is() -> None:
+    # 2 graded predictions a day at 50%: 240 in 120 days never fills a reference period.
+    verdict = evaluate("m", constant_history([1] * 120, n=2), day(119))
+    assert verdict.status == "breach"
+    assert any("only 14 graded predictions, so the rate 50.0% is uncertain" in note for note in verdict.notes), verdict.notes
 
 
 def test_a_quiet_week_is_insufficient_but_holds_a_firing_alert() -> None:
@@ -162,7 +177,7 @@ def test_days_and_weeks_with_too_few_predictions_are_flagged() -> None:
     assert not any(p.interval.sufficient for p in verdict.daily)
     complete = [p for p in verdict.weekly if p.start + dt.timedelta(days=6) <= day(118)]
     assert all(not p.interval.sufficient and p.interval.n == 280 for p in complete)
-    assert any("280 graded predictions, too few to judge (minimum 400)" in note for note in verdict.notes)
+    assert any("only 280 graded predictions, so its rate" in note and "400 would narrow it" in note for note in verdict.notes)
     assert any("fewer than 50 graded predictions" in note for note in verdict.notes)
 
 

@@ -48,15 +48,23 @@ def test_consecutive_weeks_rule(weeks: list[int], as_of: int, below: int, firing
     assert verdict.weeks_rule_firing is firing
 
 
-def test_weeks_with_too_few_predictions_are_noted_and_not_judged() -> None:
+def thin_week_history() -> list[DayCount]:
     history = constant_history(HEALTHY_WEEKS + [50] * 7)
     thin_week = [DayCount(day(91 + k), 10, 2) for k in range(7)]  # 70 predictions at 20%: < 100
-    history += thin_week + [DayCount(day(98 + k), 100, 50) for k in range(7)]
-    verdict = evaluate("m", history, day(104))
+    return history + thin_week + [DayCount(day(98 + k), 100, 50) for k in range(7)]
+
+
+def test_weeks_below_the_rules_minimum_break_the_run() -> None:
+    verdict = evaluate("m", thin_week_history(), day(104), DetectionConfig(weeks_rule_min_n=100))
     # The thin week breaks the run: only the last week counts.
     assert verdict.below_floor_weeks == 1
     assert not verdict.weeks_rule_firing
-    assert any(f"week of {day(91).isoformat()}: 70 graded predictions, too few to judge" in note for note in verdict.notes)
+
+
+def test_thin_weeks_count_as_the_team_counts_them_and_are_noted_as_uncertain() -> None:
+    verdict = evaluate("m", thin_week_history(), day(104))
+    assert verdict.below_floor_weeks == 3 and verdict.weeks_rule_firing
+    assert any(f"week of {day(91).isoformat()}: only 70 graded predictions" in note for note in verdict.notes), verdict.notes
 
 
 def test_weeks_rule_uses_the_configured_number_of_weeks() -> None:
