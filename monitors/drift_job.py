@@ -122,6 +122,8 @@ def run_daily(
     notes = [f"{aggregate.rows_after_window} rows dated after {as_of} ignored"] if aggregate.rows_after_window else []
     if aggregate.rows_without_system:
         notes.append(f"{aggregate.rows_without_system} rows in the window have no system_id and were ignored")
+    if aggregate.null_text_rows:
+        notes.append(f"{aggregate.null_text_rows} rows in the file have the text NULL in is_correct: counted as ungraded, like an empty cell")
     if notes:
         verdicts = [dataclasses.replace(v, notes=(*v.notes, *notes)) for v in verdicts]
 

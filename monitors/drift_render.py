@@ -90,7 +90,7 @@ def render_text(run: DailyRun) -> str:
         lines += [
             "",
             f"{v.system_id}: {_STATUS.get(v.status, v.status.upper())}{since}",
-            f"  hit rate    {pct(c.rate)} [{pct(c.low)}, {pct(c.high)}], n = {c.n}" + ("" if c.sufficient else " (too few to judge)"),
+            f"  hit rate    {pct(c.rate)} [{pct(c.low)}, {pct(c.high)}], n = {c.n}" + ("" if c.sufficient else " (few: see the interval)"),
             f"  breach      {_against(f'CUSUM {v.statistic:.2f}', v.threshold, 'no graded predictions yet')} (floor {v.floor:.0%})",
             f"  warning     {_against(f'{v.warning_statistic:.2f}', v.warning_threshold, 'no baseline yet')} (baseline {pct(v.baseline_rate)})",
             f"  weeks rule  {v.below_floor_weeks} consecutive week(s) below the floor" + (" — firing" if v.weeks_rule_firing else ""),

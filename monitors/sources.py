@@ -37,6 +37,9 @@ _BQ_TABLE = re.compile(r"^(?P<project>(?:[a-z][a-z0-9.-]*:)?[a-z][a-z0-9-]{4,28}
 _BQ_PROJECT = re.compile(r"^(?:[a-z][a-z0-9.-]*:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _DUCK_TABLE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)?$")
 
+# CSV cells read as SQL NULL: empty, and the literal text NULL/null some exports write.
+_CSV_NULLS = "['', 'NULL', 'null']"
+
 # Accepted column types, by role (BigQuery spellings, DuckDB spellings).
 _EXPECTED = {
     "game_date": ({"DATE"}, "DATE"),
@@ -78,6 +81,7 @@ class Aggregate:
     has_graded_at: bool
     rows_after_window: int  # rows dated after the window's end (future games), ignored
     rows_without_system: int = 0  # rows in the window with no system_id: cannot be attributed, ignored
+    null_text_rows: int = 0  # CSV cells spelling NULL/null in is_correct: read as ungraded, like an empty cell
 
 
 class Source(Protocol):
@@ -248,7 +252,7 @@ class DuckDBSource:
         spec = self.spec
         literal = "'" + spec.location.replace("'", "''") + "'"
         if spec.kind == "csv":
-            base = f"read_csv({literal}, header = true)"
+            base = f"read_csv({literal}, header = true, nullstr = {_CSV_NULLS})"
         elif spec.kind == "parquet":
             base = f"read_parquet({literal})"
         else:
@@ -310,7 +314,8 @@ class DuckDBSource:
         except self._duckdb.Error as exc:
             raise InputError(f"query failed: {_first_line(exc)}", where=self._where) from None
         rows, unattributed = _to_rows(records, with_graded)
-        return Aggregate(rows, None, has_graded_at, int(after), unattributed)
+        null_text = self._null_text_rows() if self.spec.kind == "csv" and not self.sql else 0
+        return Aggregate(rows, None, has_graded_at, int(after), unattributed, null_text)
 
     def _typed_csv_relation(self) -> str:
         """read_csv with explicit types for the columns we use, so no sample guesses wrong."""
@@ -318,7 +323,20 @@ class DuckDBSource:
         c = self.columns
         types = {c.game_date: "DATE", c.system_id: "VARCHAR", c.is_correct: "BOOLEAN"}
         spelled = ", ".join(f"'{k}': '{v}'" for k, v in types.items())
-        return f"read_csv({literal}, header = true, types = {{{spelled}}})"
+        return f"read_csv({literal}, header = true, nullstr = {_CSV_NULLS}, types = {{{spelled}}})"
+
+    def _null_text_rows(self) -> int:
+        """How many is_correct cells spell NULL (the file read as text): they count as ungraded."""
+        literal = "'" + self.spec.location.replace("'", "''") + "'"
+        name = self.columns.is_correct.replace('"', '""')
+        try:
+            (count,) = self.con.execute(
+                f"SELECT COUNT(*) FROM read_csv({literal}, header = true, all_varchar = true) "
+                f"WHERE \"{name}\" IN ('NULL', 'null')"
+            ).fetchone() or (0,)
+        except self._duckdb.Error:
+            return 0  # the typed read above already succeeded; the count is only a note
+        return int(count)
 
     def close(self) -> None:
         self.con.close()

@@ -294,6 +294,24 @@ def test_a_silent_expected_system_is_reported_as_insufficient_data(in_tmp: Path)
     result = json_run("--config", str(config), "--as-of", IN_INCIDENT, "--dry-run")
     statuses = {s["system_id"]: s["status"] for s in result["systems"]}
     assert statuses["xgb_v2"] == "insufficient_data" and statuses["catboost_v8"] == "breach"
+    silent = next(s for s in result["systems"] if s["system_id"] == "xgb_v2")
+    assert silent["threshold"] is None and silent["warning_threshold"] is None  # not 0.0: there is none yet
+    code, text, _ = cli("--config", str(config), "--as-of", IN_INCIDENT, "--dry-run")
+    block = text.split("xgb_v2:")[1]
+    assert "breach      not judged: no graded predictions yet" in block and "threshold 0.00" not in block
+    assert "no graded predictions for this system up to this day" in block
+
+
+@pytest.mark.parametrize("spelling", ["NULL", "null"])
+def test_null_text_in_is_correct_is_ungraded_and_noted(in_tmp: Path, spelling: str) -> None:
+    rows = random_rows(dt.date(2026, 1, 1), 30, {"a": 0.7}, per_day=20)
+    path = write_rows(in_tmp / "grades.csv", [(d, s, spelling if i % 5 == 0 else c) for i, (d, s, c) in enumerate(rows)])
+    result = json_run("--source", str(path), "--as-of", "2026-01-30", "--dry-run")
+    (system,) = result["systems"]
+    graded_last_week = sum(1 for i, (d, _, c) in enumerate(rows) if i % 5 and c is not None and d >= dt.date(2026, 1, 24))
+    assert system["n"] == graded_last_week
+    nulls = sum(1 for i in range(len(rows)) if i % 5 == 0)
+    assert f"{nulls} rows in the file have the text NULL in is_correct: counted as ungraded" in " ".join(system["notes"])
 
 
 @pytest.mark.parametrize(
