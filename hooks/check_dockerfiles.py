@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
         prog=PROG,
         description=__doc__.split("\n\n")[1].replace(" (predguard.hooks.discovery.affects)", ""),
         epilog="exit status: 0 no errors (warnings alone do not fail), 1 error findings, 2 usage/config/input error. "
-        "Configuration: [tool.predguard] in <root>/pyproject.toml (see hooks/config.py).",
+        "Configuration: [tool.predguard] in <root>/pyproject.toml (keys: README, 'Configuration').",
         allow_abbrev=False,
     )
     parser.add_argument("files", nargs="*", metavar="FILES", help="changed files: check only the Dockerfiles they can affect")

@@ -117,7 +117,8 @@ def run_daily(
     by_system = histories(aggregate.rows, start, as_of)
     if not by_system and not config.systems:
         after = f"; {aggregate.rows_after_window} rows are dated after {as_of}" if aggregate.rows_after_window else ""
-        raise InputError(f"no rows with a game date from {start} to {as_of}{after}", where=spec.text)
+        hint = "" if after else "; pass --as-of with a day the source has graded predictions for"
+        raise InputError(f"no rows with a game date from {start} to {as_of}{after}{hint}", where=spec.text)
     verdicts = evaluate_all(by_system, config.systems, as_of, detection_config, evaluate)
     notes = [f"{aggregate.rows_after_window} rows dated after {as_of} ignored"] if aggregate.rows_after_window else []
     if aggregate.rows_without_system:

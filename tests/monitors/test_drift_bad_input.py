@@ -73,3 +73,9 @@ def test_rows_without_a_system_are_counted_in_a_note(tmp_path: Path) -> None:
     (system,) = json_run("--source", str(csv), "--as-of", "2026-01-04", "--dry-run")["systems"]
     assert system["system_id"] == "m" and system["n"] == 2
     assert "2 rows in the window have no system_id and were ignored" in system["notes"]
+
+
+def test_the_bundled_season_without_as_of_says_to_pass_one() -> None:
+    # The bundled season is over: the first obvious command must say what to do next.
+    line = expect_input_error(*SOURCE)
+    assert "no rows with a game date" in line and "pass --as-of with a day the source has graded predictions" in line
