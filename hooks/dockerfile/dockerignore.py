@@ -64,7 +64,9 @@ class DockerIgnore:
 EMPTY = DockerIgnore(path=None, patterns=())
 
 
-def parse(text: str, path: Path | None = None) -> DockerIgnore:
+def parse(text: str, path: Path | None = None, shown: str = ".dockerignore") -> DockerIgnore:
+    """The patterns of a .dockerignore; one that cannot compile is an InputError at its line
+    (docker build fails on it too: "syntax error in pattern")."""
     patterns = []
     for number, raw in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
         if raw.startswith("#"):
@@ -81,7 +83,11 @@ def parse(text: str, path: Path | None = None) -> DockerIgnore:
                 pattern = pattern.lstrip("/") or "/"
         if pattern in ("", "."):
             continue  # "For historical reasons, the pattern . is ignored."
-        patterns.append(IgnorePattern(text=pattern, exclusion=exclusion, regex=compile_pattern(pattern), line=number))
+        try:
+            regex = compile_pattern(pattern)
+        except re.error as exc:
+            raise InputError(f"invalid pattern {raw.strip()!r} ({exc.msg})", where=f"{shown}:{number}") from None
+        patterns.append(IgnorePattern(text=pattern, exclusion=exclusion, regex=regex, line=number))
     return DockerIgnore(path=path, patterns=tuple(patterns))
 
 
@@ -119,7 +125,7 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
                 body = pattern[i + 1 : end]
                 if body.startswith("^") or body.startswith("!"):
                     body = "^" + body[1:]
-                out.append("[" + body.replace("\\", "\\\\") + "]")
+                out.append("[" + body.replace("\\", "\\\\").replace("[", "\\[") + "]")  # a '[' inside a class is literal
                 i = end
         else:
             out.append(re.escape(ch))
@@ -148,4 +154,4 @@ def load(dockerfile: Path, context: Path, root: Path) -> DockerIgnore:
         raise InputError(f"cannot read .dockerignore: {exc.strerror or exc}", where=shown) from None
     except UnicodeDecodeError:
         raise InputError(".dockerignore is not valid UTF-8", where=shown) from None
-    return parse(text, path)
+    return parse(text, path, shown)

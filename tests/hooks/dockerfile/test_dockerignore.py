@@ -110,3 +110,18 @@ def test_dockerfile_specific_ignore_file_wins(tmp_path: Path, files: dict[str, s
         (tmp_path / rel).write_text(text)
     result = dockerignore.find(tmp_path / "svc" / "Dockerfile", tmp_path)
     assert (result.relative_to(tmp_path).as_posix() if result else None) == found
+
+
+def test_a_pattern_that_cannot_compile_is_an_input_error_at_its_line() -> None:
+    # Found by the fuzzer (tests/fuzz): an empty class used to escape as re.error.
+    from predguard.errors import InputError
+
+    with pytest.raises(InputError) as info:
+        dockerignore.parse("app\n!a/#c#[]\n", shown="svc/.dockerignore")
+    assert info.value.where == "svc/.dockerignore:2" and "invalid pattern '!a/#c#[]'" in info.value.message
+
+
+def test_a_bracket_inside_a_class_is_literal_as_in_go() -> None:
+    ignore = dockerignore.parse("x[[a]y\n")
+    assert ignore.patterns[0].regex.match("x[y") and ignore.patterns[0].regex.match("xay")
+    assert not ignore.patterns[0].regex.match("xby")
