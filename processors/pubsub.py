@@ -7,12 +7,24 @@ other status as a negative one, redelivered with backoff. So:
 |-------------------------------------------------|--------|-----------------------|-------------------------------|
 | success, skip (e.g. no_data_same_day)           | 200    | ack                   | record the run marker         |
 | redelivery of an acknowledged message           | 200    | ack                   | nothing again (idempotent)    |
+| a copy of a message that is running right now   | 503    | redeliver with backoff| wait up to `claim_wait` first |
 | transient failure (timeout, 5xx, 429, breaker)  | 503    | redeliver with backoff| record the run marker         |
 | permanent failure                               | 200    | ack                   | marker + dead letter          |
 | malformed envelope, unknown processor           | 200    | ack                   | dead letter with raw payload  |
 
 Push body: {"message": {"data": base64(JSON {"processor", "target_date", "mode"?}),
 "messageId", "attributes"?}, "subscription", "deliveryAttempt"?}.
+
+At most one copy of a message runs at a time: the app takes a claim (a lease) on (processor,
+target date, message id) in the store before running it (predguard.processors.claims). A copy
+that arrives while another holds the claim waits up to `claim_wait` seconds for it: when the
+holder finishes, the copy is answered as a duplicate; when it does not, the copy gets a 503 and
+Pub/Sub redelivers it later. While the store cannot be reached, the claim is taken in a
+host-local file next to the outbox instead (one run at a time on this host).
+
+Response bodies never carry the text of an error (it may hold a secret): a failure answers
+its class and an `error_id` — the run marker's `run_id` or the dead letter's key — under which
+the (redacted) text is stored and logged.
 """
 from __future__ import annotations
 
@@ -22,6 +34,8 @@ import json
 import logging
 import os
 import threading
+import uuid
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -35,7 +49,8 @@ from predguard.dates import parse_iso_date
 from predguard.errors import InputError
 from predguard.processors.base import Outcome, Processor, by_name
 from predguard.processors.breaker import breaker_status, make_breaker
-from predguard.processors.markers import DeadLetter, MarkerRecorder
+from predguard.processors.claims import DEFAULT_LEASE_SECONDS, ClaimKey, SqliteClaims, new_holder
+from predguard.processors.markers import DeadLetter, MarkerRecorder, RunMarker
 from predguard.processors.modes import ProcessingMode, parse_mode
 from predguard.processors.outbox import Outbox
 from predguard.processors.stores import Store, open_store
@@ -50,6 +65,10 @@ RAW_PAYLOAD_LIMIT = 256 * 1024  # what a dead letter keeps of an oversized body
 REASON_MALFORMED = "malformed_envelope"
 REASON_UNKNOWN_PROCESSOR = "unknown_processor"
 REASON_FAILED_PERMANENT = "failed_permanent"
+REASON_IN_PROGRESS = "in_progress"  # another worker or instance is running this message now
+
+DEFAULT_CLAIM_WAIT_SECONDS = 5.0  # how long a copy waits for the holder before answering 503
+CLAIM_POLL_SECONDS = 0.02
 
 
 WSGIEnviron = dict[str, Any]
@@ -145,11 +164,19 @@ class PushApp:
         recorder: MarkerRecorder,
         breaker: pybreaker.CircuitBreaker | None,
         now: Callable[[], datetime] | None = None,
+        claims: bool = True,
+        claim_wait: float = DEFAULT_CLAIM_WAIT_SECONDS,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
     ) -> None:
         self.processors = by_name(processors if isinstance(processors, Mapping) else list(processors))
         self.recorder = recorder
         self.breaker = breaker
         self._now = now
+        self.claims = claims
+        self.claim_wait = claim_wait
+        self.lease_seconds = lease_seconds
+        # Used only while the store cannot be reached: shared by this host's workers.
+        self.local_claims = SqliteClaims(Path(recorder.outbox.path).with_suffix(".claims.sqlite3"))
         self._stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()
         # Deliver what a previous process left in the outbox (killed, or the store was down).
@@ -183,9 +210,10 @@ class PushApp:
         try:
             return self._handle(raw)
         except Exception as exc:  # noqa: BLE001 - our own fault (e.g. the outbox disk): nack, lose nothing
-            log.exception("could not handle a push; answering 503 so that Pub/Sub redelivers it")
+            error_id = uuid.uuid4().hex
+            log.exception("could not handle a push (error_id %s); answering 503 so that Pub/Sub redelivers it", error_id)
             self._count("internal_errors")
-            return 503, {"status": "retry", "error": f"internal error: {type(exc).__name__}"}
+            return 503, {"status": "retry", "reason": "internal_error", "error_class": type(exc).__name__, "error_id": error_id}
 
     def _handle(self, raw: bytes) -> tuple[int, dict[str, Any]]:
         if len(raw) > MAX_BODY_BYTES:
@@ -202,22 +230,44 @@ class PushApp:
                 {"message_id": push.message_id, "subscription": push.subscription, "delivery_attempt": push.delivery_attempt,
                  "processor": push.processor, "target_date": push.target_date.isoformat()},
             )
+        key = ClaimKey(push.processor, push.target_date, push.message_id)
         done = self.recorder.completed_run(push.processor, push.target_date, push.message_id)
         if done is not None:
-            self._count("duplicates")
-            log.info("redelivery of message %s for %s %s: already %s, not run again", push.message_id, push.processor, push.target_date, done.outcome)
-            return 200, {"status": "duplicate", "outcome": done.outcome, "reason": done.reason, "run_id": done.run_id}
-        result = processor.run(
-            push.target_date,
-            mode=push.mode,
-            now=self._now() if self._now else None,
-            message_id=push.message_id,
-            attempt=push.delivery_attempt,
-            recorder=self.recorder,
-            breaker=self.breaker,
-        )
+            return self._duplicate(push, done)
+        lease = self._acquire(key) if self.claims else None
+        if isinstance(lease, RunMarker):
+            return self._duplicate(push, lease)
+        if self.claims and lease is None:
+            self._count("in_progress")
+            log.info("message %s for %s %s is being run elsewhere; answering 503 to have it redelivered later",
+                     push.message_id, push.processor, push.target_date)
+            return 503, {"status": "retry", "reason": REASON_IN_PROGRESS}
+        store_errors = self.recorder.store_errors
+        result = None
+        try:
+            result = processor.run(
+                push.target_date,
+                mode=push.mode,
+                now=self._now() if self._now else None,
+                message_id=push.message_id,
+                attempt=push.delivery_attempt,
+                recorder=self.recorder,
+                breaker=self.breaker,
+            )
+        finally:
+            if isinstance(lease, _Lease):
+                # The claim is released by the run marker: once the marker is where every
+                # holder looks, a copy finds it and is acknowledged as a duplicate. A marker
+                # the store did not take (it failed meanwhile) waits in this host's outbox, out
+                # of other instances' sight: the store claim then stays until its lease ends.
+                marker_in_store = self.recorder.store_errors == store_errors
+                retry = result is None or not result.outcome.acknowledged
+                if lease.claims is self.local_claims or marker_in_store or retry:
+                    self._release(lease)
         self._count(f"outcome.{result.outcome.value}")
         body = {"status": "acknowledged", **{k: v for k, v in result.to_dict().items() if k in _RESULT_FIELDS}}
+        if result.error is not None:
+            body.update(error_class=result.reason, error_id=result.run_id)
         if result.outcome is Outcome.FAILED_TRANSIENT:
             return 503, {**body, "status": "retry"}
         if result.outcome is Outcome.FAILED_PERMANENT:
@@ -228,6 +278,49 @@ class PushApp:
                 extra=body,
             )
         return 200, body
+
+    def _duplicate(self, push: PushRequest, done: RunMarker) -> tuple[int, dict[str, Any]]:
+        self._count("duplicates")
+        log.info("redelivery of message %s for %s %s: already %s, not run again", push.message_id, push.processor, push.target_date, done.outcome)
+        return 200, {"status": "duplicate", "outcome": done.outcome, "reason": done.reason, "run_id": done.run_id}
+
+    # --- claims ----------------------------------------------------------------------------
+    def _acquire(self, key: ClaimKey) -> _Lease | RunMarker | None:
+        """A claim on `key`; or the acknowledged run that finished while we waited; or None
+        when the holder is still running after `claim_wait` seconds."""
+        holder = new_holder()
+        deadline = time.monotonic() + self.claim_wait
+        while True:
+            lease = self._try_claim(key, holder)
+            # Checked after every attempt: the holder may have finished (and released) since
+            # the first check, and then this copy is a duplicate, claim or no claim.
+            done = self.recorder.completed_run(key.processor, key.target_date, key.message_id)
+            if done is not None:
+                if lease is not None:
+                    self._release(lease)
+                return done
+            if lease is not None:
+                return lease
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(CLAIM_POLL_SECONDS)
+
+    def _try_claim(self, key: ClaimKey, holder: str) -> _Lease | None:
+        claims: Any = self.recorder.store
+        try:
+            taken = claims.claim(key, holder, self.lease_seconds)
+        except Exception as exc:  # noqa: BLE001 - the store is down: fall back to this host's claims
+            log.warning("cannot take the claim in the store (%s); taking a host-local one", type(exc).__name__)
+            claims = self.local_claims
+            taken = claims.claim(key, holder, self.lease_seconds)
+        return _Lease(claims, key, holder) if taken else None
+
+    def _release(self, lease: _Lease) -> None:
+        try:
+            lease.claims.release(lease.key, lease.holder)
+        except Exception as exc:  # noqa: BLE001 - it expires on its own after the lease
+            log.warning("could not release the claim on message %s (%s); it expires after %.0f s",
+                        lease.key.message_id, type(exc).__name__, self.lease_seconds)
 
     def _dead_letter(
         self, raw: bytes, reason: str, error: str, known: Mapping[str, Any], extra: Mapping[str, Any] | None = None
@@ -246,7 +339,8 @@ class PushApp:
         self.recorder.record_dead_letter(letter)  # outbox first: durable before we acknowledge
         self._count(f"dead_letters.{reason}")
         log.error("dead-lettered a push (%s): %s", reason, error, extra={"dead_letter_key": letter.key})
-        return 200, {**(extra or {}), "status": "dead_lettered", "reason": reason, "error": error, "dead_letter_key": letter.key}
+        return 200, {"error_class": reason, **(extra or {}), "status": "dead_lettered", "reason": reason,
+                     "error_id": letter.key, "dead_letter_key": letter.key}
 
     # --- reporting -------------------------------------------------------------------------
     def _count(self, name: str) -> None:
@@ -270,7 +364,15 @@ class PushApp:
         }
 
 
-_RESULT_FIELDS = {"processor", "target_date", "mode", "outcome", "reason", "error", "run_id", "rows_extracted", "rows_loaded", "duration_seconds"}
+@dataclass(frozen=True)
+class _Lease:
+    claims: Any  # the store, or the host-local SqliteClaims
+    key: ClaimKey
+    holder: str
+
+
+# What a response says of a run: never its error text (see error_class and error_id).
+_RESULT_FIELDS = {"processor", "target_date", "mode", "outcome", "reason", "run_id", "rows_extracted", "rows_loaded", "duration_seconds"}
 
 
 def _read_body(environ: WSGIEnviron) -> bytes:
@@ -305,6 +407,9 @@ def push_app(
     outbox: Outbox | str | Path | None = None,
     breaker: pybreaker.CircuitBreaker | None | bool = True,
     now: Callable[[], datetime] | None = None,
+    claims: bool = True,
+    claim_wait: float = DEFAULT_CLAIM_WAIT_SECONDS,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
 ) -> PushApp:
     """The push WSGI app for these processors.
 
@@ -312,8 +417,12 @@ def push_app(
     `outbox`: an Outbox or its file, default $PREDGUARD_OUTBOX or `.predguard/outbox.sqlite3`.
     `breaker`: a pybreaker breaker around the downstream writes; True (default) makes one,
     None or False runs without. `now`: the clock for mode inference (tests, demos).
+    `claim_wait`: how long a copy of a running message waits before answering 503;
+    `lease_seconds`: how long a claim lasts when its holder dies (longer than any run);
+    `claims=False` runs without claims, only to measure what they cost (benchmarks/).
     """
     resolved_store = store if store is not None and not isinstance(store, str) else open_store(store)
     resolved_outbox = outbox if isinstance(outbox, Outbox) else Outbox(outbox or os.environ.get(OUTBOX_ENV) or DEFAULT_OUTBOX)
     resolved_breaker = make_breaker() if breaker is True else (breaker or None)
-    return PushApp(processors, recorder=MarkerRecorder(resolved_store, resolved_outbox), breaker=resolved_breaker, now=now)
+    return PushApp(processors, recorder=MarkerRecorder(resolved_store, resolved_outbox), breaker=resolved_breaker, now=now,
+                   claims=claims, claim_wait=claim_wait, lease_seconds=lease_seconds)

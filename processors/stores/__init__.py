@@ -4,7 +4,8 @@
 - `BigQueryStore`: tables in a BigQuery dataset, through google-cloud-bigquery.
 
 Both dedup on write by the record's key (`RunMarker.run_id`, `DeadLetter.key`), which is what
-makes outbox delivery exactly-once.
+makes outbox delivery exactly-once, and both hold the claims (leases) that keep two copies of
+one message from running at the same time (predguard.processors.claims).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from predguard.errors import InputError
+from predguard.processors.claims import DEFAULT_LEASE_SECONDS, ClaimKey
 from predguard.processors.markers import DeadLetter, RunMarker
 
 DEFAULT_STORE = "sqlite:///.predguard/runs.sqlite3"
@@ -37,6 +39,15 @@ class Store(Protocol):
 
     def processors_in_phase(self, phase: int) -> list[str]:
         """Names of the processors that ever recorded a run in this phase."""
+
+    def claim(self, key: ClaimKey, holder: str, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> bool:
+        """Atomically take the claim on `key` for `holder`: False when another holder's lease is live."""
+
+    def release(self, key: ClaimKey, holder: str) -> None:
+        """Drop the claim when `holder` still holds it."""
+
+    def claim_holder(self, key: ClaimKey) -> str | None:
+        """Who holds a live claim on `key`, or None."""
 
 
 def open_store(spec: str | None = None) -> Store:

@@ -2,6 +2,14 @@
 
 Writes are MERGE statements keyed by the record's key (never a blind insert), so a record
 delivered twice from the outbox is stored once. Tables are created on first use.
+
+Claims are one MERGE on the `claims` table: insert when no row has the key, take over when
+the row's lease has expired, otherwise change nothing; then the row's holder says who won.
+The MERGE has an UPDATE branch on purpose: BigQuery runs a MERGE with only INSERT branches
+as an INSERT, which does not conflict with a concurrent one (two could both insert), while
+a mutating MERGE conflicts with a concurrent mutation of the table and is retried or fails
+with a serialization error ("Could not serialize access ... due to concurrent update").
+Either way it never lets two holders in; a failure is answered like "held by someone else".
 """
 from __future__ import annotations
 
@@ -11,11 +19,13 @@ from typing import Any
 
 from google.cloud import bigquery
 
+from predguard.processors.claims import DEFAULT_LEASE_SECONDS, ClaimKey
 from predguard.processors.markers import DeadLetter, RunMarker
 
 MARKERS_TABLE = "run_markers"
 MERGE_BATCH = 100  # rows per MERGE: keeps the statement and its parameters far below BigQuery's limits
 DEAD_LETTERS_TABLE = "dead_letters"
+CLAIMS_TABLE = "claims"
 
 _MARKER_SCHEMA: list[tuple[str, str]] = [
     ("run_id", "STRING"),
@@ -47,6 +57,13 @@ _LETTER_SCHEMA: list[tuple[str, str]] = [
     ("target_date", "STRING"),
     ("received_at", "TIMESTAMP"),
 ]
+_CLAIM_SCHEMA: list[tuple[str, str]] = [
+    ("processor", "STRING"),
+    ("target_date", "DATE"),
+    ("message_id", "STRING"),
+    ("holder", "STRING"),
+    ("expires_at", "TIMESTAMP"),
+]
 _BQ_TO_FIELD = {"INT64": "INTEGER", "FLOAT64": "FLOAT", "BOOL": "BOOLEAN"}
 
 
@@ -63,7 +80,7 @@ class BigQueryStore:
     def _ensure_tables(self) -> None:
         if self._ready:
             return
-        for name, schema in ((MARKERS_TABLE, _MARKER_SCHEMA), (DEAD_LETTERS_TABLE, _LETTER_SCHEMA)):
+        for name, schema in ((MARKERS_TABLE, _MARKER_SCHEMA), (DEAD_LETTERS_TABLE, _LETTER_SCHEMA), (CLAIMS_TABLE, _CLAIM_SCHEMA)):
             fields = [bigquery.SchemaField(col, _BQ_TO_FIELD.get(typ, typ)) for col, typ in schema]
             self.client.create_table(bigquery.Table(self._table(name), schema=fields), exists_ok=True)
         self._ready = True
@@ -123,6 +140,47 @@ class BigQueryStore:
             [bigquery.ScalarQueryParameter("phase", "INT64", phase)],
         )
         return [row["processor"] for row in rows]
+
+    def claim(self, key: ClaimKey, holder: str, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> bool:
+        self._ensure_tables()
+        table = self._table(CLAIMS_TABLE)
+        params = [*self._claim_params(key), bigquery.ScalarQueryParameter("holder", "STRING", holder),
+                  bigquery.ScalarQueryParameter("lease_ms", "INT64", int(lease_seconds * 1000))]
+        expires = "TIMESTAMP_ADD(CURRENT_TIMESTAMP(), INTERVAL @lease_ms MILLISECOND)"
+        self._query(
+            f"MERGE `{table}` AS target "
+            "USING (SELECT @processor AS processor, @target_date AS target_date, @message_id AS message_id) AS source "
+            "ON target.processor = source.processor AND target.target_date = source.target_date "
+            "AND target.message_id = source.message_id "
+            f"WHEN MATCHED AND target.expires_at <= CURRENT_TIMESTAMP() THEN UPDATE SET holder = @holder, expires_at = {expires} "
+            "WHEN NOT MATCHED THEN INSERT (processor, target_date, message_id, holder, expires_at) "
+            f"VALUES (source.processor, source.target_date, source.message_id, @holder, {expires})",
+            params,
+        )
+        return self.claim_holder(key) == holder
+
+    def release(self, key: ClaimKey, holder: str) -> None:
+        self._query(
+            f"DELETE FROM `{self._table(CLAIMS_TABLE)}` "
+            "WHERE processor = @processor AND target_date = @target_date AND message_id = @message_id AND holder = @holder",
+            [*self._claim_params(key), bigquery.ScalarQueryParameter("holder", "STRING", holder)],
+        )
+
+    def claim_holder(self, key: ClaimKey) -> str | None:
+        rows = self._query(
+            f"SELECT holder FROM `{self._table(CLAIMS_TABLE)}` WHERE processor = @processor AND target_date = @target_date "
+            "AND message_id = @message_id AND expires_at > CURRENT_TIMESTAMP()",
+            self._claim_params(key),
+        )
+        return str(rows[0]["holder"]) if rows else None
+
+    @staticmethod
+    def _claim_params(key: ClaimKey) -> list[bigquery.ScalarQueryParameter]:
+        return [
+            bigquery.ScalarQueryParameter("processor", "STRING", key.processor),
+            bigquery.ScalarQueryParameter("target_date", "DATE", key.target_date),
+            bigquery.ScalarQueryParameter("message_id", "STRING", key.message_id),
+        ]
 
     def _query(self, sql: str, params: list[bigquery.ScalarQueryParameter]) -> list[dict[str, Any]]:
         self._ensure_tables()

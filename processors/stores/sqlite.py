@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from predguard.processors.claims import DEFAULT_LEASE_SECONDS, ClaimKey, SqliteClaims
 from predguard.processors.markers import DeadLetter, RunMarker
 
 _MARKER_COLUMNS = list(RunMarker.__dataclass_fields__)
@@ -29,6 +30,7 @@ class SqliteStore:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
+        self._claims = SqliteClaims(self.path)
 
     @property
     def _conn(self) -> sqlite3.Connection:
@@ -87,7 +89,18 @@ class SqliteStore:
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
 
+    def claim(self, key: ClaimKey, holder: str, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> bool:
+        self._conn  # noqa: B018 - the store's schema first, so a file that cannot be opened fails here as "store down"
+        return self._claims.claim(key, holder, lease_seconds)
+
+    def release(self, key: ClaimKey, holder: str) -> None:
+        self._claims.release(key, holder)
+
+    def claim_holder(self, key: ClaimKey) -> str | None:
+        return self._claims.holder(key)
+
     def close(self) -> None:
+        self._claims.close()
         with self._lock:
             if self._connection is not None:
                 self._connection.close()

@@ -18,6 +18,7 @@ import pytest
 from predguard.processors import Processor, RunContext
 from predguard.processors.markers import MarkerRecorder
 from predguard.processors.outbox import Outbox
+from predguard.processors.stores import Store
 from predguard.processors.stores.sqlite import SqliteStore
 
 GAME_DAY = date(2026, 1, 30)
@@ -60,6 +61,16 @@ def store(tmp_path: Path) -> Iterator[SqliteStore]:
     s = SqliteStore(tmp_path / "runs.sqlite3")
     yield s
     s.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("bigquery", marks=pytest.mark.bigquery)])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """The same contract test against both stores: SQLite, and BigQuery on the local emulator."""
+    if request.param == "sqlite":
+        return SqliteStore(tmp_path / "runs.sqlite3")
+    from predguard.processors.stores.bigquery import BigQueryStore
+
+    return BigQueryStore(request.getfixturevalue("bq_client"), request.getfixturevalue("bq_dataset"))
 
 
 @pytest.fixture

@@ -80,6 +80,8 @@ def test_permanent_failure_is_acknowledged_and_dead_lettered(tmp_path: Path, ser
     assert (code, body["status"], body["outcome"], body["reason"]) == (200, "dead_lettered", "failed_permanent", "failed_permanent")
     [letter] = app.recorder.store.dead_letters()
     assert (letter.reason, letter.error, letter.raw_payload) == ("failed_permanent", error, raw.decode())
+    assert (body["error_class"], body["error_id"]) == (error.split(":")[0].replace("NoDataError", "no_data_past_date"), letter.key)
+    assert "error" not in body
     assert (letter.message_id, letter.delivery_attempt, letter.processor, letter.target_date) == ("m-42", 5, processor.name, "2026-01-30")
     assert letter.subscription == "projects/test-proj/subscriptions/analytics-push"
     assert [m.outcome for m in app.recorder.store.markers()] == ["failed_permanent"]
@@ -131,9 +133,10 @@ def test_every_malformed_body_is_acknowledged_and_dead_lettered_with_its_raw_pay
 ) -> None:
     app = make_app(tmp_path)
     code, body = http("POST", serve(app), raw)
-    assert (code, body["status"], body["reason"], body["error"]) == (200, "dead_lettered", reason, error)
+    assert (code, body["status"], body["reason"], body["error_class"]) == (200, "dead_lettered", reason, reason)
     [letter] = app.recorder.store.dead_letters()
     assert (letter.reason, letter.error) == (reason, error)
+    assert body["error_id"] == letter.key and "error" not in body  # the text is stored, not returned
     assert letter.raw_payload == raw.decode("utf-8", errors="backslashreplace")
     assert app.recorder.store.markers() == []  # nothing ran
     assert app.stats()["counters"][f"dead_letters.{reason}"] == 1

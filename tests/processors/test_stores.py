@@ -20,15 +20,6 @@ def marker(run_id: str, processor: str = "a", day: date = date(2026, 1, 30), out
                      recorded_at=T0 + timedelta(minutes=minutes), **kw)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("bigquery", marks=pytest.mark.bigquery)])
-def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    if request.param == "sqlite":
-        return SqliteStore(tmp_path / "runs.sqlite3")
-    from predguard.processors.stores.bigquery import BigQueryStore
-
-    return BigQueryStore(request.getfixturevalue("bq_client"), request.getfixturevalue("bq_dataset"))
-
-
 def test_markers_round_trip_and_dedup_on_write(any_store: Store) -> None:
     first = marker("r1", minutes=1, message_id="m-1", attempt=2, expected_skip=True, outcome="skipped",
                    reason="no_data_same_day", duration_seconds=0.25, revision="rev-7", rows_extracted=0, error=None)

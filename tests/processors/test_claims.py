@@ -1,0 +1,63 @@
+"""Claims (leases) on (processor, target date, message id): one holder at a time, in both stores
+and across the processes of one host; an expired lease can be taken over."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from predguard.processors.claims import ClaimKey, SqliteClaims
+from predguard.processors.stores import Store
+
+KEY = ClaimKey("player_game_summary", date(2026, 1, 30), "m-1")
+
+
+def test_one_holder_at_a_time_and_release_frees_it(any_store: Store) -> None:
+    assert any_store.claim(KEY, "worker-a") is True
+    assert any_store.claim(KEY, "worker-b") is False  # held: the duplicate must not run
+    assert any_store.claim(KEY, "worker-a") is True  # the holder asking again still holds it
+    assert any_store.claim(ClaimKey(KEY.processor, date(2026, 1, 31), KEY.message_id), "worker-b") is True  # other date
+    assert any_store.claim(ClaimKey("other", KEY.target_date, KEY.message_id), "worker-b") is True  # other processor
+    any_store.release(KEY, "worker-b")  # not the holder: changes nothing
+    assert any_store.claim_holder(KEY) == "worker-a"
+    any_store.release(KEY, "worker-a")
+    assert any_store.claim_holder(KEY) is None
+    assert any_store.claim(KEY, "worker-b") is True
+
+
+def test_an_expired_lease_is_taken_over_and_the_old_holder_cannot_release_it(any_store: Store) -> None:
+    lease = 2.0  # seconds: longer than the emulator's round trips, so it cannot expire mid-claim
+    assert any_store.claim(KEY, "crashed-worker", lease_seconds=lease) is True
+    assert any_store.claim(KEY, "worker-b") is False
+    time.sleep(lease + 0.2)
+    assert any_store.claim_holder(KEY) is None  # the lease ran out
+    assert any_store.claim(KEY, "worker-b") is True
+    any_store.release(KEY, "crashed-worker")  # a late release by the old holder
+    assert any_store.claim_holder(KEY) == "worker-b"
+
+
+_RACER = """
+import sys, time
+from datetime import date
+from pathlib import Path
+from predguard.processors.claims import ClaimKey, SqliteClaims
+path, me, start, keys = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
+claims = SqliteClaims(path)
+time.sleep(max(0.0, start - time.time()))
+for i in range(keys):
+    if claims.claim(ClaimKey("p", date(2026, 1, 30), f"m-{i}"), me):
+        print(i, flush=True)
+"""
+
+
+def test_processes_racing_for_the_same_messages_get_one_winner_each(tmp_path: Path) -> None:
+    path, keys, racers = tmp_path / "runs.sqlite3", 40, 6
+    SqliteClaims(path).holder(KEY)  # create the file and table before the race
+    start = time.time() + 1.5  # every racer imported and connected by then
+    procs = [subprocess.Popen([sys.executable, "-c", _RACER, str(path), f"racer-{n}", str(start), str(keys)],
+                              stdout=subprocess.PIPE, text=True) for n in range(racers)]
+    won = [int(line) for proc in procs for line in proc.communicate(timeout=60)[0].split()]
+    assert all(proc.returncode == 0 for proc in procs)
+    assert sorted(won) == list(range(keys))  # every message claimed exactly once, by one of them
