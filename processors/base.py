@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from predguard.processors.errors import NoDataError, describe, is_transient
+from predguard.processors.errors import FutureDateError, NoDataError, describe, is_transient
 from predguard.processors.modes import ModePolicy, ProcessingMode
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ log = logging.getLogger("processors")
 
 REASON_NO_DATA_SAME_DAY = "no_data_same_day"
 REASON_NO_DATA_PAST_DATE = "no_data_past_date"
+REASON_FUTURE_DATE = "future_target_date"
 
 
 class Outcome(str, enum.Enum):
@@ -119,11 +120,14 @@ class Processor:
     `validate` and `transform` default to passing data through; `count` defaults to `len`.
     Override `determine_mode` for a processor's own rule (e.g. "games not final yet ⇒
     same-day"); `transient_errors` adds exception types to the declared transient list.
+    A target date after the league's today is rejected (permanent, `future_target_date`)
+    unless the processor sets `accepts_future_dates = True` (e.g. it reads a schedule ahead).
     """
 
     name: ClassVar[str] = ""
     phase: ClassVar[int | None] = None
     transient_errors: ClassVar[tuple[type[BaseException], ...]] = ()
+    accepts_future_dates: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -186,6 +190,12 @@ class Processor:
         counts = {"rows_extracted": 0, "rows_valid": 0, "rows_loaded": 0}
         resolved = mode
         try:
+            today = self.mode_policy.league_today(now)
+            if target_date > today and not self.accepts_future_dates:
+                raise FutureDateError(
+                    f"target date {target_date.isoformat()} is after today ({today.isoformat()} in {self.mode_policy.timezone}): "
+                    f"{self.name} does not accept future dates (set accepts_future_dates = True if it should)"
+                )
             resolved = mode or self.determine_mode(target_date, now)
             ctx = RunContext(
                 processor=self.name, target_date=target_date, mode=resolved, now=now, run_id=base["run_id"],
@@ -198,7 +208,8 @@ class Processor:
         except Exception as exc:  # noqa: BLE001 - every fault becomes an outcome, never a crash
             transient = is_transient(exc, self.transient_errors)
             outcome = Outcome.FAILED_TRANSIENT if transient else Outcome.FAILED_PERMANENT
-            reason = REASON_NO_DATA_PAST_DATE if isinstance(exc, NoDataError) else type(exc).__name__
+            reason = (REASON_NO_DATA_PAST_DATE if isinstance(exc, NoDataError)
+                      else REASON_FUTURE_DATE if isinstance(exc, FutureDateError) else type(exc).__name__)
             expected, error = False, describe(exc)
         result = ProcessorResult(
             **base,

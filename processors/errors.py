@@ -37,6 +37,10 @@ class NoDataError(PermanentError):
     """Nothing was extracted for a date whose data must exist (post-game or backfill)."""
 
 
+class FutureDateError(PermanentError):
+    """The target date is after the league's today, and the processor does not accept future dates."""
+
+
 class ValidationError(PermanentError):
     """The extracted data failed the processor's validation."""
 

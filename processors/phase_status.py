@@ -7,7 +7,11 @@ Which processors make up phase N: `[tool.predguard.phases]` in pyproject.toml
 Each processor's latest marker for the date decides its status:
 - success → complete; an expected skip for the mode (e.g. no_data_same_day) → complete (skipped);
 - an unexpected skip, a failure → not complete; no marker at all → missing.
-Exit 0 when complete, 1 when not, 2 on bad input.
+A same-day skip is a promise to come back after the games: once the league day is over
+(`--as-of`, default today in `--timezone`), a processor whose latest run is still a same-day
+skip reads `post_game_owed`, and a phase complete only thanks to such skips reads
+`complete (pre-game)` and is not done.
+Exit 0 when complete, 1 when not (post-game runs owed included), 2 on bad input.
 """
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from predguard.config import find_pyproject, load_table
@@ -25,6 +29,7 @@ from predguard.dates import iso_date_option
 from predguard.errors import EXIT_FINDINGS, EXIT_OK, InputError
 from predguard.processors.base import Outcome
 from predguard.processors.markers import RunMarker, latest_by_processor
+from predguard.processors.modes import DEFAULT_TIMEZONE, ModePolicy, ProcessingMode
 from predguard.processors.stores import STORE_ENV, Store, open_store
 
 STATUS_COMPLETE = "complete"
@@ -33,6 +38,7 @@ STATUS_UNEXPECTED_SKIP = "unexpected_skip"
 STATUS_FAILED = "failed"
 STATUS_RETRYING = "retrying"  # last run failed transiently: Pub/Sub is redelivering
 STATUS_MISSING = "missing"
+STATUS_POST_GAME_OWED = "post_game_owed"  # skipped before the games; the day is over, no post-game run yet
 DONE = {STATUS_COMPLETE, STATUS_SKIPPED}
 
 
@@ -56,6 +62,16 @@ class PhaseReport:
     phase: int
     target_date: date
     processors: tuple[ProcessorStatus, ...]
+    day_over: bool = False  # the league day of target_date has ended
+
+    @property
+    def post_game_owed(self) -> list[str]:
+        return [p.processor for p in self.processors if p.status == STATUS_POST_GAME_OWED]
+
+    @property
+    def pre_game_only(self) -> bool:
+        """Every processor done or done only before its games: `complete (pre-game)`."""
+        return self.total > 0 and bool(self.post_game_owed) and self.done + len(self.post_game_owed) == self.total
 
     @property
     def done(self) -> int:
@@ -74,13 +90,19 @@ class PhaseReport:
             "phase": self.phase,
             "date": self.target_date.isoformat(),
             "complete": self.complete,
+            "state": _state(self),
+            "post_game_owed": self.post_game_owed,
             "done": self.done,
             "total": self.total,
             "processors": [asdict(p) for p in self.processors],
         }
 
 
-def status_of(name: str, markers: Sequence[RunMarker]) -> ProcessorStatus:
+def _state(report: PhaseReport) -> str:
+    return "complete" if report.complete else "complete (pre-game)" if report.pre_game_only else "incomplete"
+
+
+def status_of(name: str, markers: Sequence[RunMarker], day_over: bool = False) -> ProcessorStatus:
     runs = [m for m in markers if m.processor == name]
     if not runs:
         return ProcessorStatus(name, STATUS_MISSING)
@@ -88,6 +110,8 @@ def status_of(name: str, markers: Sequence[RunMarker]) -> ProcessorStatus:
     outcome = Outcome(last.outcome)
     if outcome is Outcome.SUCCESS:
         status = STATUS_COMPLETE
+    elif outcome is Outcome.SKIPPED and last.expected_skip and last.mode == ProcessingMode.SAME_DAY.value and day_over:
+        status = STATUS_POST_GAME_OWED
     elif outcome is Outcome.SKIPPED:
         status = STATUS_SKIPPED if last.expected_skip else STATUS_UNEXPECTED_SKIP
     elif outcome is Outcome.FAILED_TRANSIENT:
@@ -97,20 +121,31 @@ def status_of(name: str, markers: Sequence[RunMarker]) -> ProcessorStatus:
     return ProcessorStatus(name, status, last.outcome, last.mode, last.reason, last.error, len(runs))
 
 
-def evaluate(store: Store, phase: int, target_date: date, processors: Sequence[str] | None = None) -> PhaseReport:
-    """The phase's report; `processors` None: those the store has seen in this phase."""
+def evaluate(
+    store: Store, phase: int, target_date: date, processors: Sequence[str] | None = None, *, today: date | None = None
+) -> PhaseReport:
+    """The phase's report; `processors` None: those the store has seen in this phase.
+
+    `today` is the league's today (default: now in the default league time zone); a
+    target date before it is a day that is over, whose same-day skips are owed a post-game run.
+    """
     names = list(processors) if processors is not None else store.processors_in_phase(phase)
     markers = store.markers(target_date=target_date)
-    return PhaseReport(phase, target_date, tuple(status_of(name, markers) for name in names))
+    today = today or ModePolicy().league_today(datetime.now(timezone.utc))
+    day_over = target_date < today
+    return PhaseReport(phase, target_date, tuple(status_of(name, markers, day_over) for name in names), day_over)
 
 
 def summary_line(report: PhaseReport) -> str:
     """e.g. `phase 3 on 2026-01-30: complete 5/5 (2 skipped: no_data_same_day)`."""
-    word = "complete" if report.complete else "incomplete"
+    word = _state(report)
     parts = []
     skipped = Counter(p.reason for p in report.processors if p.status == STATUS_SKIPPED)
     if skipped:
         parts.append(f"{sum(skipped.values())} skipped: {', '.join(sorted(skipped))}")
+    owed = report.post_game_owed
+    if owed:
+        parts.append(f"post-game run owed by {len(owed)}: {', '.join(owed)}")
     for status in (STATUS_FAILED, STATUS_RETRYING, STATUS_UNEXPECTED_SKIP, STATUS_MISSING):
         names = [p.processor for p in report.processors if p.status == status]
         if names:
@@ -126,6 +161,8 @@ def format_text(report: PhaseReport) -> str:
             what = p.status
         elif p.status in {STATUS_SKIPPED, STATUS_COMPLETE}:
             what = f"{p.status} ({p.mode}: {p.reason})"
+        elif p.status == STATUS_POST_GAME_OWED:
+            what = f"skipped before the games ({p.mode}: {p.reason}); post-game run owed"
         else:
             what = f"{p.status} ({p.outcome} in {p.mode}: {p.error or p.reason})"
         lines.append(f"  {p.processor}: {what}")
@@ -162,6 +199,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--store", help=f"sqlite:///PATH or bigquery://PROJECT/DATASET (default ${STORE_ENV}, else .predguard/runs.sqlite3)")
     parser.add_argument("--config", help="pyproject.toml with [tool.predguard.phases] (default: the nearest one)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--timezone", default=DEFAULT_TIMEZONE, help=f"the league's IANA time zone (default {DEFAULT_TIMEZONE})")
+    parser.add_argument("--as-of", type=iso_date_option("--as-of"), help="the league's today, YYYY-MM-DD (default: today in --timezone)")
     return parser
 
 
@@ -172,11 +211,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError:
         raise InputError(f"{args.phase!r} is not a phase number", where="--phase") from None
     target_date: date = args.date
+    policy = ModePolicy(timezone=args.timezone)
+    today: date = args.as_of or policy.league_today(datetime.now(timezone.utc))
     config = Path(args.config) if args.config else find_pyproject(Path.cwd())
     names = phase_processors(config, phase)
     store = _open_existing_store(args.store)
     try:
-        report = evaluate(store, phase, target_date, names)
+        report = evaluate(store, phase, target_date, names, today=today)
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - an unreadable store is bad input: one line, exit 2

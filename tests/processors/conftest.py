@@ -104,6 +104,7 @@ class _QuietHandler(WSGIRequestHandler):
 
 class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    request_queue_size = 128  # socketserver's default backlog of 5 resets bursts of concurrent pushes
 
 
 @pytest.fixture

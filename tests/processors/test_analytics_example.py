@@ -150,7 +150,13 @@ def test_the_service_under_gunicorn_acknowledges_same_day_skips_and_phase_status
 
     config = workdir / "pyproject.toml"
     config.write_text("[tool.predguard.phases]\n3 = [" + ", ".join(f'"{n}"' for n in NAMES) + "]\n")
-    code = phase_status(["--phase", "3", "--date", "2026-01-30", "--store", f"sqlite:///{workdir / 'runs.sqlite3'}", "--config", str(config)])
+    args = ["--phase", "3", "--date", "2026-01-30", "--store", f"sqlite:///{workdir / 'runs.sqlite3'}", "--config", str(config)]
+    code = phase_status([*args, "--as-of", "2026-01-30"])  # read on the game day itself
     out = capsys.readouterr().out
     assert code == 0
     assert out.splitlines()[0] == "phase 3 on 2026-01-30: complete 5/5 (3 skipped: no_data_same_day)"
+    code = phase_status(args)  # read today: that day is long over, and its box scores never came
+    out = capsys.readouterr().out
+    assert code == 1
+    assert out.splitlines()[0] == ("phase 3 on 2026-01-30: complete (pre-game) 2/5 (post-game run owed by 3: "
+                                   "player_game_summary, team_offense_game_summary, team_defense_game_summary)")

@@ -7,7 +7,7 @@ import pytest
 from google.api_core import exceptions as gexc
 
 from predguard.processors import Outcome, ProcessingMode, Processor, RunContext, Skip
-from predguard.processors.base import REASON_NO_DATA_PAST_DATE, REASON_NO_DATA_SAME_DAY
+from predguard.processors.base import REASON_FUTURE_DATE, REASON_NO_DATA_PAST_DATE, REASON_NO_DATA_SAME_DAY
 from predguard.processors.errors import TransientError, ValidationError
 from predguard.processors.markers import MarkerRecorder
 from tests.processors.conftest import GAME_DAY, NOON_ET, ListProcessor
@@ -155,3 +155,21 @@ def test_a_processor_without_a_name_is_refused() -> None:
 
     with pytest.raises(TypeError, match="must set a class attribute `name`"):
         Nameless()
+
+
+def test_a_future_target_date_is_rejected_unless_the_processor_accepts_it() -> None:
+    processor = ListProcessor(ROWS)
+    # 23:30 in New York on the 30th is already the 31st in UTC: the 31st is still the future.
+    late = datetime(2026, 1, 31, 4, 30, tzinfo=timezone.utc)
+    result = processor.run(date(2026, 1, 31), now=late)
+    assert (result.outcome, result.reason) == (Outcome.FAILED_PERMANENT, "future_target_date")
+    assert result.error == ("FutureDateError: target date 2026-01-31 is after today (2026-01-30 in America/New_York): "
+                            "list_processor does not accept future dates (set accepts_future_dates = True if it should)")
+    assert processor.extract_calls == 0 and processor.loaded == []  # rejected before any work
+    assert processor.run(date(2026, 1, 30), now=late).outcome is Outcome.SUCCESS  # today is fine
+
+    class Schedule(ListProcessor):
+        accepts_future_dates = True
+
+    ahead = Schedule(ROWS).run(date(2026, 2, 6), now=late)
+    assert (ahead.outcome, ahead.mode) == (Outcome.SUCCESS, ProcessingMode.SAME_DAY)

@@ -36,8 +36,9 @@ def project(tmp_path: Path) -> tuple[Path, Path, SqliteStore]:
     return config, store_file, SqliteStore(store_file)
 
 
-def run(capsys: pytest.CaptureFixture[str], config: Path, store: Path, *extra: str, date_: str = "2026-01-30") -> tuple[int, str]:
-    code = main(["--phase", "3", "--date", date_, "--store", str(store), "--config", str(config), *extra])
+def run(capsys: pytest.CaptureFixture[str], config: Path, store: Path, *extra: str, date_: str = "2026-01-30",
+        as_of: str = "2026-01-30") -> tuple[int, str]:
+    code = main(["--phase", "3", "--date", date_, "--store", str(store), "--config", str(config), "--as-of", as_of, *extra])
     return code, capsys.readouterr().out
 
 
@@ -57,6 +58,44 @@ def test_complete_with_expected_same_day_skips(project, capsys) -> None:
         "  upcoming_team: complete (same_day: loaded 6 rows)",
         "  upcoming_player: complete (same_day: loaded 6 rows)",
     ]
+
+
+def test_after_the_league_day_same_day_skips_are_owed_a_post_game_run(project, capsys) -> None:
+    config, store_file, store = project
+    for name in FIVE[:3]:
+        add(store, name, "skipped", "no_data_same_day", expected=True)
+    for name in FIVE[3:]:
+        add(store, name, "success", "loaded 6 rows")
+    code, out = run(capsys, config, store_file, as_of="2026-01-31")
+    assert code == 1
+    assert out.splitlines() == [
+        "phase 3 on 2026-01-30: complete (pre-game) 2/5 (post-game run owed by 3: player_game_summary, team_offense, team_defense)",
+        "  player_game_summary: skipped before the games (same_day: no_data_same_day); post-game run owed",
+        "  team_offense: skipped before the games (same_day: no_data_same_day); post-game run owed",
+        "  team_defense: skipped before the games (same_day: no_data_same_day); post-game run owed",
+        "  upcoming_team: complete (same_day: loaded 6 rows)",
+        "  upcoming_player: complete (same_day: loaded 6 rows)",
+    ]
+    code, out = run(capsys, config, store_file, "--format", "json", as_of="2026-01-31")
+    report = json.loads(out)
+    assert (report["complete"], report["state"], report["post_game_owed"]) == (False, "complete (pre-game)", FIVE[:3])
+    # The post-game runs happen: the phase is complete for real.
+    for name in FIVE[:3]:
+        add(store, name, "success", "loaded 12 rows", mode="post_game", minute=60)
+    code, out = run(capsys, config, store_file, as_of="2026-01-31")
+    assert (code, out.splitlines()[0]) == (0, "phase 3 on 2026-01-30: complete 5/5")
+
+
+def test_a_post_game_run_owed_next_to_a_failure_reads_incomplete(project, capsys) -> None:
+    config, store_file, store = project
+    add(store, FIVE[0], "skipped", "no_data_same_day", expected=True)
+    add(store, FIVE[1], "failed_permanent", "KeyError", error="KeyError: 'x'")
+    for name in FIVE[2:]:
+        add(store, name, "success", "ok")
+    code, out = run(capsys, config, store_file, as_of="2026-02-03")
+    assert code == 1
+    assert out.splitlines()[0] == ("phase 3 on 2026-01-30: incomplete 3/5 (post-game run owed by 1: player_game_summary; "
+                                   "1 failed: team_offense)")
 
 
 def test_the_incident_reads_incomplete_and_names_each_problem(project, capsys) -> None:
@@ -116,6 +155,8 @@ def test_without_a_phase_table_the_store_says_who_is_in_the_phase(tmp_path: Path
         (["--phase", "3", "--date", "2026-01-30", "--format", "xml"], "arguments: argument --format: invalid choice: 'xml'"),
         (["--phase", "4", "--date", "2026-01-30"], "no processors known for phase 4: list them in [tool.predguard.phases]"),
         (["--phase", "3", "--date", "2026-01-30", "--store", "redis://x"], "--store: unknown store 'redis://x'"),
+        (["--phase", "3", "--date", "2026-01-30", "--as-of", "tomorrow"], "--as-of: 'tomorrow' is not a date in YYYY-MM-DD format"),
+        (["--phase", "3", "--date", "2026-01-30", "--timezone", "Mars/Olympus"], "unknown time zone 'Mars/Olympus'"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(project, capsys, args: list[str], message: str) -> None:
@@ -158,5 +199,6 @@ def test_runnable_as_a_module(project) -> None:
         [sys.executable, "-m", "predguard.processors.phase_status", "--phase", "3", "--date", "2026-01-30", "--store", str(store_file),
          "--config", str(config)], cwd=REPO, capture_output=True, text=True, timeout=60,
     )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[0] == "phase 3 on 2026-01-30: complete 5/5 (5 skipped: no_data_same_day)"
+    # Read today (no --as-of): the day is over and every processor only skipped before its games.
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.splitlines()[0].startswith("phase 3 on 2026-01-30: complete (pre-game) 0/5 (post-game run owed by 5: ")

@@ -244,3 +244,13 @@ def test_a_redelivered_malformed_message_is_dead_lettered_once(tmp_path: Path) -
     for _ in range(2):
         assert app.handle(b"no id, not json")[0] == 200
     assert [d.key for d in app.recorder.store.dead_letters()] == ["msg:m-5", "sha256:" + hashlib.sha256(b"no id, not json").hexdigest()[:32]]
+
+
+def test_a_push_for_a_future_date_is_dead_lettered_with_the_reason(tmp_path: Path) -> None:
+    processor = ListProcessor(ROWS, name="has_rows")
+    app = make_app(tmp_path, processor)  # now: the game day, 2026-01-30
+    status, body = app.handle(push_body(request("has_rows", "2026-02-14"), message_id="m-future"))
+    assert (status, body["status"], body["error_class"]) == (200, "dead_lettered", "future_target_date")
+    [letter] = app.recorder.store.dead_letters()
+    assert letter.error.startswith("FutureDateError: target date 2026-02-14 is after today (2026-01-30 in America/New_York)")
+    assert processor.extract_calls == 0

@@ -89,6 +89,7 @@ def demo(
     finally:
         if previous is None:
             del os.environ[warehouse.WAREHOUSE_ENV]
-    report = evaluate(store, PHASE, target_date, [p.name for p in processors])
+    # Read as of the same moment: on the game day the skips are complete; the day after, owed.
+    report = evaluate(store, PHASE, target_date, [p.name for p in processors], today=processors[0].mode_policy.league_today(now))
     out(summary_line(report))
     return 0 if report.complete else 1
