@@ -60,7 +60,7 @@ log = logging.getLogger("predguard.processors.pubsub")
 DEFAULT_OUTBOX = ".predguard/outbox.sqlite3"
 OUTBOX_ENV = "PREDGUARD_OUTBOX"
 MAX_BODY_BYTES = 16 * 1024 * 1024  # a 10 MB message, base64-encoded, plus the envelope
-RAW_PAYLOAD_LIMIT = 256 * 1024  # what a dead letter keeps of an oversized body
+RAW_PAYLOAD_LIMIT = 256 * 1024  # what a dead letter keeps of any body: one limit, whatever the fault
 
 REASON_MALFORMED = "malformed_envelope"
 REASON_UNKNOWN_PROCESSOR = "unknown_processor"
@@ -217,7 +217,7 @@ class PushApp:
 
     def _handle(self, raw: bytes) -> tuple[int, dict[str, Any]]:
         if len(raw) > MAX_BODY_BYTES:
-            return self._dead_letter(raw[:RAW_PAYLOAD_LIMIT], REASON_MALFORMED, f"push body is {len(raw)} bytes, over {MAX_BODY_BYTES}", {})
+            return self._dead_letter(raw, REASON_MALFORMED, f"push body is over {MAX_BODY_BYTES} bytes", {})
         try:
             push = decode_push(raw)
         except MalformedPush as exc:
@@ -325,11 +325,15 @@ class PushApp:
     def _dead_letter(
         self, raw: bytes, reason: str, error: str, known: Mapping[str, Any], extra: Mapping[str, Any] | None = None
     ) -> tuple[int, dict[str, Any]]:
+        if len(raw) > RAW_PAYLOAD_LIMIT:
+            size = f"{len(raw)}" if len(raw) <= MAX_BODY_BYTES else f"over {MAX_BODY_BYTES}"  # we read no further
+            error = f"{error} (raw payload: the first {RAW_PAYLOAD_LIMIT} of {size} bytes kept)"
         letter = DeadLetter(
             key=DeadLetter.make_key(known.get("message_id"), raw),
             reason=reason,
             error=error,
-            raw_payload=raw.decode("utf-8", errors="backslashreplace"),
+            # Escapes can make the text longer than the bytes: the limit applies to both.
+            raw_payload=raw[:RAW_PAYLOAD_LIMIT].decode("utf-8", errors="backslashreplace")[:RAW_PAYLOAD_LIMIT],
             message_id=known.get("message_id"),
             subscription=known.get("subscription"),
             delivery_attempt=known.get("delivery_attempt"),

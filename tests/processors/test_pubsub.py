@@ -14,7 +14,7 @@ from google.api_core import exceptions as gexc
 
 from predguard.processors.breaker import make_breaker
 from predguard.processors.outbox import Outbox
-from predguard.processors.pubsub import PushApp, decode_push, push_app
+from predguard.processors.pubsub import MAX_BODY_BYTES, RAW_PAYLOAD_LIMIT, PushApp, decode_push, push_app
 from predguard.processors.stores.sqlite import SqliteStore
 from tests.processors.conftest import NOON_ET, ListProcessor, http, push_body
 
@@ -254,3 +254,17 @@ def test_a_push_for_a_future_date_is_dead_lettered_with_the_reason(tmp_path: Pat
     [letter] = app.recorder.store.dead_letters()
     assert letter.error.startswith("FutureDateError: target date 2026-02-14 is after today (2026-01-30 in America/New_York)")
     assert processor.extract_calls == 0
+
+
+@pytest.mark.parametrize(("size", "total"), [(10 * 1024 * 1024, str(10 * 1024 * 1024)), (17 * 1024 * 1024, f"over {MAX_BODY_BYTES}")])
+def test_one_size_limit_for_every_dead_lettered_body(tmp_path: Path, serve: Callable[[Any], str], size: int, total: str) -> None:
+    app = make_app(tmp_path)
+    raw = b"\xff" + b"x" * (size - 1)  # not UTF-8, and each bad byte is 4 characters once escaped
+    code, body = http("POST", serve(app), raw)
+    assert (code, body["status"]) == (200, "dead_lettered")
+    [letter] = app.recorder.store.dead_letters()
+    assert len(letter.raw_payload) == RAW_PAYLOAD_LIMIT and letter.raw_payload.startswith("\\xffxxx")
+    assert letter.error.endswith(f"(raw payload: the first {RAW_PAYLOAD_LIMIT} of {total} bytes kept)")
+    small = b"\xff not json"
+    assert app.handle(small)[0] == 200
+    assert app.recorder.store.dead_letters()[-1].raw_payload == "\\xff not json"  # under the limit: kept whole
