@@ -92,11 +92,12 @@ def test_a_transient_failure_releases_the_claim_so_the_redelivery_runs(tmp_path:
 def test_a_claim_left_by_a_crashed_worker_blocks_only_until_its_lease_ends(tmp_path: Path) -> None:
     processor = SlowProcessor(0.0)
     store = SqliteStore(tmp_path / "runs.sqlite3")
-    store.claim(ClaimKey("slow", GAME_DAY, "m-1"), "a-worker-that-was-killed", lease_seconds=0.5)
+    key = ClaimKey("slow", GAME_DAY, "m-1")
+    store.claim(key, "a-worker-that-was-killed", lease_seconds=60)
     app = make_app(tmp_path, processor, store=store, claim_wait=0.0)
     status, answer = app.handle(body("m-1"))
     assert (status, answer["reason"]) == (503, "in_progress")
-    time.sleep(0.6)
+    store.claim(key, "a-worker-that-was-killed", lease_seconds=0)  # time passes: its lease runs out
     status, answer = app.handle(body("m-1", 2))
     assert (status, answer["outcome"]) == (200, "success")
     assert processor.loads == {"m-1": 1}
