@@ -11,17 +11,22 @@ drift_job (the daily job for one `as_of` day), drift_backtest (the replay), drif
 Exit codes: 0 when the job ran — an alert is the signal, not a failed job; 1 when
 `--fail-on breach` (or `drift_warning`) is given and such an alert is firing; 2 for bad
 input (a malformed source, a missing or mistyped column, no rows in the window, a date in
-the future, ...), always with one line saying what and where.
+the future, ...), always with one line saying what and where; 75 (EX_TEMPFAIL) when the job
+ran but a notification is pending: another run claimed it within its 15-minute lease (running
+now, or crashed after sending) — run again after the time the output names (when 1 applies, 1 wins).
 
 JSON output of the daily job (stable; fields are only ever added):
     as_of, source, window {start, end}, bytes_processed (BigQuery dry-run estimate, null for
     local files), rows_after_as_of (rows dated after as_of, ignored), dry_run,
-    systems [{system_id, status, firing [kinds], hit_rate, hit_rate_low, hit_rate_high, n,
-    hits, statistic, threshold, warning_statistic, warning_threshold, baseline_rate, floor,
-    breach_since, below_floor_weeks, weeks_rule_firing, notes [..]}],
+    systems [{system_id, status (ok, below_floor, drift_warning, breach, insufficient_data),
+    firing [kinds], hit_rate, hit_rate_low, hit_rate_high, n, hits, statistic, threshold (null:
+    none yet), warning_statistic, warning_threshold (null: no baseline yet), baseline_rate,
+    floor, breach_since, below_floor_weeks, weeks_rule_firing, breach_reason (cusum /
+    weeks_rule / null), notes [..]}],
     notifications [{key, system_id, kind, sent (true / false / null on --dry-run), error,
                    retryable (a failure kept for the next run; false: dead-lettered)}],
-    retrain [{system_id, how, ok, detail}]
+    retrain [{system_id, how, ok, detail}],
+    pending [{key, system_id, kind, claimed_at, retry_after}] (claimed by another run, fate unknown)
 Backtest JSON: {"alerts": [{date, system_id, kind, hit_rate, detail}]} with kind one of
 breach, drift_warning, resolved (reminders are not listed), plus from, to, source.
 """
@@ -38,7 +43,7 @@ from typing import TextIO
 
 from predguard.arguments import ArgumentParser
 from predguard.dates import iso_date_option
-from predguard.errors import EXIT_FINDINGS, EXIT_OK, InputError, run_cli
+from predguard.errors import EXIT_FINDINGS, EXIT_OK, EXIT_PENDING, InputError, run_cli
 from predguard.monitors.config import DEFAULT_STATE_PATH, FAIL_ON
 from predguard.monitors.drift_backtest import backtest
 from predguard.monitors.drift_job import load_config, resolve_source, run_daily
@@ -114,7 +119,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, today:
             out.write("\n" + messages.getvalue())
     fail_on = options.fail_on or config.fail_on
     firing = {kind for verdict in run.verdicts for kind in verdict.firing}
-    return EXIT_FINDINGS if fail_on != "never" and fail_on in firing else EXIT_OK
+    if fail_on != "never" and fail_on in firing:
+        return EXIT_FINDINGS
+    return EXIT_PENDING if run.pending else EXIT_OK
 
 
 def backtest_main(argv: Sequence[str], *, out: TextIO, today: dt.date) -> int:

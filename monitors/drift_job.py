@@ -85,6 +85,18 @@ class DailyRun:
     dry_run: bool
     sent: list[Sent] = field(default_factory=list)
     retrain: list[retrain_trigger.TriggerResult] = field(default_factory=list)
+    pending: list[Pending] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A notification another run claimed within its lease: sent or not, nobody knows yet."""
+
+    key: str
+    system_id: str
+    kind: str
+    claimed_at: str  # ISO 8601, UTC
+    retry_after: str  # after this, a run sends it (or finds it already posted, with a bot token)
 
 
 def evaluate_all(
@@ -163,6 +175,7 @@ def run_daily(
         states.save(changed.values())
         if outbox.depth():
             run.sent = _deliver(outbox, notifier or make_notifier(), states)
+        run.pending = [_pending(item) for item in outbox.in_flight()]
     for n in notifications:
         run.retrain.extend(retrain_trigger.trigger(n, command=config.retrain_command, webhook=config.retrain_webhook))
     return run
@@ -173,6 +186,11 @@ def _enqueue(outbox: Any, notifications: list[Notification]) -> None:
 
     for n in notifications:
         outbox.enqueue(dataclasses.replace(n, chart_png=notification_chart(n)))
+
+
+def _pending(item: Any) -> Pending:
+    fp = item.key.rsplit(":", 2)[0]
+    return Pending(item.key, fp.split(":", 1)[1], item.kind, item.claimed_at.isoformat(timespec="seconds"), item.retry_after.isoformat(timespec="seconds"))
 
 
 def _deliver(outbox: Any, notifier: Any, states: StateStore) -> list[Sent]:

@@ -39,6 +39,7 @@ def daily_json(run: DailyRun) -> dict[str, Any]:
         "systems": [verdict_json(v) for v in run.verdicts],
         "notifications": [dataclasses.asdict(s) for s in run.sent],
         "retrain": [dataclasses.asdict(r) for r in run.retrain],
+        "pending": [dataclasses.asdict(p) for p in run.pending],
     }
 
 
@@ -100,6 +101,11 @@ def render_text(run: DailyRun) -> str:
         lines.append("")
         for s in run.sent:
             lines.append(f"{s.kind} {s.system_id}: {_delivery_state(s)}")
+    for p in run.pending:
+        lines.append(
+            f"{p.kind} {p.system_id}: PENDING — another run claimed it at {p.claimed_at} and its fate is unknown; "
+            f"a run after {p.retry_after} sends it (or finds it already posted)"
+        )
     for r in run.retrain:
         lines.append(f"retrain {r.system_id} via {r.how}: {'ok' if r.ok else 'FAILED'} ({r.detail})")
     return "\n".join(lines) + "\n"

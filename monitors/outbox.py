@@ -12,7 +12,14 @@ Exactly once comes from two rules: the key is UNIQUE (dedup on write: enqueueing
 even after delivery, is a no-op), and a row is claimed with one conditional UPDATE before it is
 sent, so two deliverers on the same file (two overlapping cron runs) never both send it. A
 deliverer that dies between sending and recording leaves its claim behind; after `lease` the
-row is sent again — the one case where a message can repeat, chosen over losing it.
+row is sent again, unless the notifier can say whether the earlier attempt arrived: before
+re-sending a row whose previous attempt's fate is unknown (a claim that outlived its lease, or
+a retryable failure such as a timeout after the request left), the outbox asks a notifier that
+has `find_delivered(n)` (the bot-token Slack notifier: the alert key is in the message's
+metadata) and records the message it finds instead of posting a second one. A notifier without
+it (webhook) keeps the window: a crash between Slack accepting and the outbox recording repeats
+the message once, chosen over losing it. `in_flight()` lists rows claimed by a deliverer within
+its lease, so a rerun can say that an alert is pending rather than nothing.
 
 Order per alert: a reminder or resolved waits while an earlier notification of the same alert
 (fingerprint) is still pending, and one whose `thread_ts` is unknown (the alert itself was
@@ -60,6 +67,16 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_open ON outbox (state, seq);
 """
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """A row another deliverer claimed within the lease: its fate is unknown until the lease ends."""
+
+    key: str
+    kind: str
+    claimed_at: dt.datetime
+    retry_after: dt.datetime  # when a later run may send (or find) it
 
 
 @dataclass(frozen=True)
@@ -117,14 +134,15 @@ class Outbox:
         """Send every pending notification once, oldest first; return what happened to each key tried."""
         results: list[tuple[str, Delivery]] = []
         held_back: set[str] = set()  # fingerprints with an earlier notification still undelivered
-        for seq, key, fingerprint in self._open_rows():
+        for seq, key, fingerprint, state, attempts in self._open_rows():
             if fingerprint in held_back:
                 results.append((key, Delivery.failed("waiting for an earlier notification of this alert", retryable=True)))
                 continue
             claim = self._claim(key)
             if claim is None:
                 continue  # another deliverer has it, or it was delivered meanwhile
-            delivery = self._send(key, fingerprint, notifier)
+            unknown_fate = state == "sending" or attempts > 0
+            delivery = self._send(key, fingerprint, notifier, unknown_fate=unknown_fate)
             self._record(key, claim, delivery)
             if not delivery.ok and delivery.retryable:
                 held_back.add(fingerprint)
@@ -135,6 +153,16 @@ class Outbox:
         """Notifications still to deliver (pending, or claimed by a deliverer right now)."""
         (count,) = self._db.execute("SELECT COUNT(*) FROM outbox WHERE state IN ('pending', 'sending')").fetchone()
         return int(count)
+
+    def in_flight(self) -> list[InFlight]:
+        """Rows claimed by a deliverer within the lease (running now, or crashed recently)."""
+        fresh = time.time() - self.lease_seconds
+        rows = self._db.execute(
+            "SELECT key, kind, claimed_at FROM outbox WHERE state = 'sending' AND claimed_at >= ? ORDER BY seq", (fresh,)
+        ).fetchall()
+        when = dt.datetime.fromtimestamp
+        utc = dt.timezone.utc
+        return [InFlight(k, kind, when(at, utc), when(at + self.lease_seconds, utc)) for k, kind, at in rows]
 
     def state(self, key: str) -> str | None:
         row = self._db.execute("SELECT state FROM outbox WHERE key = ?", (key,)).fetchone()
@@ -156,10 +184,10 @@ class Outbox:
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _open_rows(self) -> list[tuple[int, str, str]]:
+    def _open_rows(self) -> list[tuple[int, str, str, str, int]]:
         stale = time.time() - self.lease_seconds
         return self._db.execute(
-            "SELECT seq, key, fingerprint FROM outbox "
+            "SELECT seq, key, fingerprint, state, attempts FROM outbox "
             "WHERE state = 'pending' OR (state = 'sending' AND claimed_at < ?) ORDER BY seq",
             (stale,),
         ).fetchall()
@@ -175,7 +203,7 @@ class Outbox:
             )
         return claim if cursor.rowcount == 1 else None
 
-    def _send(self, key: str, fingerprint: str, notifier: Notifier) -> Delivery:
+    def _send(self, key: str, fingerprint: str, notifier: Notifier, *, unknown_fate: bool = False) -> Delivery:
         payload, chart_png = self._db.execute("SELECT payload, chart_png FROM outbox WHERE key = ?", (key,)).fetchone()
         try:
             n = notification_from_json(payload, chart_png)
@@ -183,7 +211,13 @@ class Outbox:
             return Delivery.failed(f"stored payload unreadable: {exc}", retryable=False)
         if n.thread_ts is None and n.kind in ("reminder", "resolved"):
             n = dataclasses.replace(n, thread_ts=self._alert_ts(fingerprint))
+        find = getattr(notifier, "find_delivered", None)
         try:
+            if unknown_fate and find is not None:
+                found: Delivery | None = find(n)
+                if found is not None:
+                    log.info("outbox found an earlier delivery", extra={"key": key, "ts": found.ts})
+                    return found
             return notifier.send(n)
         except Exception as exc:  # a notifier bug must not strand the row in 'sending'
             log.exception("notifier raised", extra={"key": key})

@@ -8,6 +8,9 @@ from collections.abc import Callable, Sequence
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_INPUT = 2
+# EX_TEMPFAIL (sysexits.h): the run did its work but a delivery is still pending (another run
+# holds it within its lease): run again later, e.g. after the lease.
+EXIT_PENDING = 75
 
 # The extra that brings each optional top-level module (pyproject.toml's optional-dependencies).
 EXTRA_OF_MODULE: dict[str, str] = {

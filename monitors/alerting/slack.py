@@ -11,6 +11,15 @@ The chart is uploaded after the message with the external-upload flow (`files_up
 files.getUploadURLExternal, a raw POST of the bytes, files.completeUploadExternal). The message
 is what must arrive exactly once: if only the upload fails, the delivery still counts (no
 second message on retry) and the failure is reported as a warning.
+
+Exactly once: every post carries its alert key in Slack message metadata
+(`event_type` predguard_alert, `event_payload.key`). When the outbox re-sends something whose
+previous attempt's fate is unknown (the run crashed after Slack accepted the post, or a
+timeout), it first calls `find_delivered`, which reads the channel's recent history
+(conversations.history with include_all_metadata; needs the channels:history scope, plus
+channels:read when `channel` is a name rather than an id) and returns the earlier message
+instead of posting again. If that look-up itself fails, the message is sent (a possible
+repeat, never a loss) and the reason is logged.
 """
 from __future__ import annotations
 
@@ -37,6 +46,8 @@ from predguard.redact import redact
 
 log = logging.getLogger(__name__)
 SLACK_API_URL = WebClient.BASE_URL
+METADATA_EVENT = "predguard_alert"
+HISTORY_PAGES = 5  # x 200 messages: far more than a channel receives between two daily runs
 
 
 class SlackNotifier:
@@ -51,6 +62,7 @@ class SlackNotifier:
     ) -> None:
         self._token = token
         self.channel = channel
+        self._resolved_channel: str | None = None
         self._client = WebClient(
             token=token,
             base_url=base_url if base_url.endswith("/") else base_url + "/",
@@ -71,6 +83,7 @@ class SlackNotifier:
                 reply_broadcast=broadcast or None,
                 unfurl_links=False,
                 unfurl_media=False,
+                metadata={"event_type": METADATA_EVENT, "event_payload": {"key": n.key}},
             )
         except SlackApiError as exc:
             return self._failed(n, classify_api_error(exc, "chat.postMessage"))
@@ -79,12 +92,55 @@ class SlackNotifier:
 
         ts = str(response["ts"])
         channel_id = str(response.get("channel") or self.channel)  # uploads need the id, not "#name"
+        self._resolved_channel = self._resolved_channel or (channel_id if response.get("channel") else None)
         log.info(
             "slack message delivered",
             extra={"key": n.key, "kind": n.kind, "channel": channel_id, "ts": ts, "thread_ts": n.thread_ts},
         )
         warning = self._upload_chart(n, channel_id, thread_ts=n.thread_ts or ts)
         return Delivery.delivered(ts=ts, warning=warning)
+
+    def find_delivered(self, n: Notification) -> Delivery | None:
+        """The earlier post of `n` in the channel's recent history, or None (then send it)."""
+        try:
+            channel_id = self._channel_id()
+            cursor = None
+            for _ in range(HISTORY_PAGES):
+                page = self._client.conversations_history(
+                    channel=channel_id, include_all_metadata=True, limit=200, cursor=cursor
+                )
+                for message in page.get("messages") or []:
+                    metadata = message.get("metadata") or {}
+                    payload = metadata.get("event_payload") or {}
+                    if metadata.get("event_type") == METADATA_EVENT and payload.get("key") == n.key:
+                        log.info("slack message already delivered", extra={"key": n.key, "ts": message.get("ts")})
+                        return Delivery.delivered(ts=str(message["ts"]))
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+        except (SlackApiError, OSError) as exc:
+            reason = redact(f"{type(exc).__name__}: {exc}")
+            log.warning("slack history look-up failed; sending (a repeat is possible)", extra={"key": n.key, "reason": reason})
+        return None
+
+    def _channel_id(self) -> str:
+        """conversations.history needs the id; a configured "#name" is looked up once."""
+        if self._resolved_channel is not None:
+            return self._resolved_channel
+        name = self.channel.removeprefix("#")
+        if not self.channel.startswith("#") and name[:1] in ("C", "G") and name.isupper():
+            self._resolved_channel = name
+            return name
+        cursor = None
+        while True:
+            page = self._client.conversations_list(types="public_channel,private_channel", limit=1000, cursor=cursor)
+            for channel in page.get("channels") or []:
+                if channel.get("name") == name:
+                    self._resolved_channel = str(channel["id"])
+                    return self._resolved_channel
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                raise OSError(f"channel {self.channel!r} not found by conversations.list")
 
     def _upload_chart(self, n: Notification, channel_id: str, *, thread_ts: str) -> str | None:
         as_of = n.verdict.as_of.isoformat()

@@ -6,8 +6,10 @@ import datetime as dt
 import io
 import json
 import sqlite3
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -71,7 +73,7 @@ def test_demo_shows_the_breach_renders_the_message_and_writes_the_chart(in_tmp: 
 
 def test_json_output_has_the_documented_fields() -> None:
     result = json_run("--source", str(EXAMPLE_CSV), "--as-of", IN_INCIDENT, "--dry-run")
-    assert set(result) == {"as_of", "source", "window", "bytes_processed", "rows_after_as_of", "dry_run", "systems", "notifications", "retrain"}
+    assert set(result) == {"as_of", "source", "window", "bytes_processed", "rows_after_as_of", "dry_run", "systems", "notifications", "retrain", "pending"}
     assert result["bytes_processed"] is None  # a local file: no BigQuery estimate
     assert result["rows_after_as_of"] > 0  # the example runs past the as-of day
     by_system = {s["system_id"]: s for s in result["systems"]}
@@ -198,6 +200,58 @@ def test_slack_down_then_up_delivers_exactly_once_and_resolves_in_the_thread(in_
     db = sqlite3.connect(in_tmp / ".predguard" / "drift-state.sqlite")
     (thread_ts,) = db.execute("SELECT thread_ts FROM alert_state WHERE fingerprint = 'breach:catboost_v8'").fetchone()
     assert thread_ts is not None and posted[1]["thread_ts"] == thread_ts
+
+
+def test_a_crash_after_slack_accepted_the_post_never_posts_it_twice(in_tmp: Path, slack_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slack accepts the breach, the run is killed before the outbox records it; a rerun inside the
+    lease says the alert is pending (exit 75); after the lease the rerun finds the post by its
+    metadata in the channel history instead of posting again: one message in the channel."""
+    config = slack_config(in_tmp, slack_server, monkeypatch)
+    slack_server.script("/api/chat.postMessage", Reply(200, delay=60))  # accepted, answer never arrives
+    env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN}
+    argv = [sys.executable, "-m", "predguard.monitors.drift", "--config", str(config), "--as-of", IN_INCIDENT]
+    job = subprocess.Popen(argv, cwd=in_tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not slack_server.posted_messages() and time.monotonic() < deadline and job.poll() is None:
+            time.sleep(0.05)
+        assert len(slack_server.posted_messages()) == 1, "Slack must have accepted the post before the crash"
+    finally:
+        job.kill()
+        job.wait()
+    key = f"breach:catboost_v8:breach:{IN_INCIDENT}"
+    assert slack_server.posted_messages()[0]["metadata"] == {"event_type": "predguard_alert", "event_payload": {"key": key}}
+
+    code, out, err = cli("--config", str(config), "--as-of", IN_INCIDENT)
+    assert code == 75, err
+    assert "breach catboost_v8: PENDING — another run claimed it at" in out
+    code, out, _ = cli("--config", str(config), "--as-of", IN_INCIDENT, "--format", "json")
+    assert code == 75
+    (pending,) = json.loads(out)["pending"]
+    assert pending["key"] == key and pending["kind"] == "breach" and pending["retry_after"] > pending["claimed_at"]
+    assert len(slack_server.posted_messages()) == 1 and slack_server.calls("/api/conversations.history") == []
+
+    outbox = sqlite3.connect(in_tmp / ".predguard" / "drift-outbox.sqlite")
+    with outbox:  # the 15-minute lease has run out
+        outbox.execute("UPDATE outbox SET claimed_at = claimed_at - 16 * 60 WHERE key = ?", (key,))
+    outbox.close()
+    after = json_run("--config", str(config), "--as-of", IN_INCIDENT)
+    assert [(n["key"], n["sent"]) for n in after["notifications"]] == [(key, True)] and after["pending"] == []
+    assert len(slack_server.posted_messages()) == 1
+    assert len(slack_server.calls("/api/conversations.history")) == 1
+    db = sqlite3.connect(in_tmp / ".predguard" / "drift-state.sqlite")
+    (thread_ts,) = db.execute("SELECT thread_ts FROM alert_state WHERE fingerprint = 'breach:catboost_v8'").fetchone()
+    assert thread_ts == slack_server.posted_messages()[0]["ts"]  # later replies thread under the one message
+
+
+def test_a_retry_whose_first_attempt_never_arrived_posts_once(in_tmp: Path, slack_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = slack_config(in_tmp, slack_server, monkeypatch)
+    slack_server.script("/api/chat.postMessage", Reply(503))  # refused: nothing was posted
+    assert json_run("--config", str(config), "--as-of", IN_INCIDENT)["notifications"][0]["sent"] is False
+    retried = json_run("--config", str(config), "--as-of", "2026-01-06")
+    assert [n["sent"] for n in retried["notifications"]] == [True]
+    assert len(slack_server.calls("/api/conversations.history")) == 1  # looked first (fate unknown), found nothing
+    assert len(slack_server.posted_messages()) == 1
 
 
 @pytest.mark.parametrize(

@@ -255,3 +255,23 @@ def test_an_answer_that_is_not_utf8_is_a_retryable_failure_not_a_traceback(slack
 
     assert not delivery.ok and delivery.retryable
     assert delivery.error == "chat.postMessage: unreadable answer from Slack (UnicodeDecodeError)"
+
+
+def test_find_delivered_reads_the_channel_history_by_the_alert_key(slack_server: SlackServer) -> None:
+    slack = notifier(slack_server)
+    breach, other = sample_notification("breach"), sample_notification("drift_warning")
+    assert slack.find_delivered(breach) is None  # nothing posted yet
+    posted = slack.send(breach)
+    assert posted.ok and slack_server.posted_messages()[0]["metadata"]["event_payload"] == {"key": breach.key}
+    fresh = notifier(slack_server)  # a new run: it knows the channel only by name
+    found = fresh.find_delivered(breach)
+    assert found is not None and found.ok and found.ts == posted.ts
+    assert fresh.find_delivered(other) is None
+    assert len(slack_server.calls("/api/conversations.list")) == 2  # "#name" resolved once per notifier, then cached
+
+
+def test_a_failed_history_look_up_falls_back_to_sending(slack_server: SlackServer, caplog: pytest.LogCaptureFixture) -> None:
+    slack_server.always("/api/conversations.history", Reply.api_error("missing_scope"))
+    with caplog.at_level(logging.WARNING):
+        assert notifier(slack_server).find_delivered(sample_notification("breach")) is None
+    assert "history look-up failed" in caplog.text and TOKEN not in caplog.text

@@ -9,6 +9,10 @@ codes for webhooks). Every request is recorded. Responses can be scripted per pa
     server.always("/api/chat.postMessage", Reply(500))                                 # until cleared
     server.script("/api/chat.postMessage", Reply.api_error("channel_not_found"))
 
+Like Slack, chat.postMessage keeps message `metadata` (event_type + event_payload), and
+conversations.history (newest first, `include_all_metadata` to see it; thread replies
+only when broadcast) and conversations.list read back the one channel, #model-alerts = C0ALERTS.
+
 Use `running_slack_server()` (or the `slack_server` fixture): it always shuts down.
 """
 from __future__ import annotations
@@ -28,6 +32,7 @@ from urllib.parse import parse_qs
 import pytest
 
 TOKEN = "xoxb-test-0000-predguard-secret"
+CHANNEL_ID, CHANNEL_NAME = "C0ALERTS", "model-alerts"
 WEBHOOK_PATH = "/services/T000/B000/XXXXSECRETXXXX"
 
 
@@ -157,10 +162,21 @@ class SlackServer:
                 return Reply.api_error("channel_not_found")
             if not params.get("text") and not params.get("blocks"):
                 return Reply.api_error("no_text")
+            metadata = params.get("metadata")
+            if isinstance(metadata, str):  # a form post sends it as JSON text
+                metadata = json.loads(metadata)
+            if metadata is not None and not (isinstance(metadata, dict) and metadata.get("event_type") and isinstance(metadata.get("event_payload"), dict)):
+                return Reply.api_error("invalid_metadata_format")
             ts = f"1767225600.{next(self._ts):06d}"
             with self._lock:
                 self._accepted_messages.append(dict(params, ts=ts))
-            return Reply(200, {"ok": True, "channel": "C0ALERTS", "ts": ts, "message": {"text": params.get("text")}})
+            return Reply(200, {"ok": True, "channel": CHANNEL_ID, "ts": ts, "message": {"text": params.get("text")}})
+        if method == "conversations.history":
+            if params.get("channel") != CHANNEL_ID:
+                return Reply.api_error("channel_not_found")
+            return Reply(200, self._history(params))
+        if method == "conversations.list":
+            return Reply(200, {"ok": True, "channels": [{"id": CHANNEL_ID, "name": CHANNEL_NAME}], "response_metadata": {"next_cursor": ""}})
         if method == "files.getUploadURLExternal":
             if not params.get("filename") or not str(params.get("length", "")).isdigit():
                 return Reply.api_error("invalid_arguments")
@@ -176,6 +192,28 @@ class SlackServer:
                 return Reply.api_error("invalid_channel")
             return Reply(200, {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]})
         return Reply(200, {"ok": False, "error": "unknown_method"})
+
+    def _history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The channel's messages, newest first: top-level posts and broadcast thread replies."""
+        with self._lock:
+            accepted = list(self._accepted_messages)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        limit = int(params.get("limit") or 100)
+        start = int(params.get("cursor") or 0)
+        messages = []
+        for posted in reversed(accepted):
+            if "ts" not in posted or (posted.get("thread_ts") and not posted.get("reply_broadcast")):
+                continue
+            message = {"type": "message", "user": "U0PREDGUARD", "text": posted.get("text"), "ts": posted["ts"]}
+            if posted.get("thread_ts"):
+                message["subtype"] = "thread_broadcast"
+            metadata = posted.get("metadata")
+            if with_metadata and metadata is not None:
+                message["metadata"] = json.loads(metadata) if isinstance(metadata, str) else metadata
+            messages.append(message)
+        page = messages[start : start + limit]
+        more = start + limit < len(messages)
+        return {"ok": True, "messages": page, "has_more": more, "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -218,8 +256,11 @@ class SlackServer:
                 self.send_header("Content-Length", str(len(payload)))
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client went away (a killed run): nothing to answer
 
             def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
                 pass
