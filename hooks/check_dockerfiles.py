@@ -16,6 +16,7 @@ Dockerfile pragmas applied -> one Report -> predguard.hooks.reporters.<format>.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import sys
@@ -71,11 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         dockerfiles: list[Path] = []  # e.g. only docs changed: answer before modelling anything
     else:
         dockerfiles = _dockerfiles(root, config)
-    contexts = {df: _context(df, root, config) for df in dockerfiles}
-    if changed and not config_changed:
-        outcomes = _affected_outcomes(dockerfiles, contexts, changed, root, config)
-    else:
-        outcomes = [_check(df, root, config, contexts[df]) for df in dockerfiles]
+    with _sharing_context_listings(bool(dockerfiles)):
+        contexts = {df: _context(df, root, config) for df in dockerfiles}
+        if changed and not config_changed:
+            outcomes = _affected_outcomes(dockerfiles, contexts, changed, root, config)
+        else:
+            outcomes = [_check(df, root, config, contexts[df]) for df in dockerfiles]
     changed_count = len(changed) if args.files else None
     findings = tuple(sorted((f for o in outcomes for f in o.findings),
                             key=lambda f: (f.dockerfile, f.file, f.line, f.column, f.code, f.module or "")))
@@ -95,6 +97,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if failed:
         return EXIT_INPUT
     return EXIT_FINDINGS if report.errors else EXIT_OK
+
+
+def _sharing_context_listings(needed: bool) -> contextlib.AbstractContextManager[None]:
+    """Dockerfiles sharing a build context list it once per run (not loaded for a docs-only commit)."""
+    if not needed:
+        return contextlib.nullcontext()
+    from predguard.hooks.dockerfile.imagefs import sharing
+
+    return sharing()
 
 
 def _dockerfiles(root: Path, config: Config) -> list[Path]:

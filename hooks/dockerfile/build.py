@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,10 +55,10 @@ class Stage:
     def label(self) -> str:
         return self.name or str(self.index)
 
-    def expansion_env(self) -> dict[str, str | None]:
-        merged: dict[str, str | None] = dict(self.args)
-        merged.update(self.env)  # ENV wins over ARG of the same name
-        return merged
+    def expansion_env(self) -> Env:
+        # A live view, not a copy (copying made a Dockerfile with thousands of ENV lines quadratic):
+        # ENV wins over ARG of the same name; instructions that assign collect first, then assign.
+        return ChainMap(self.env, self.args)
 
     def add_file(self, image_path: str, source: Path, line: int) -> None:
         self.files[image_path] = ImageFile(image_path=image_path, source=source, line=line)
@@ -180,20 +181,23 @@ class Builder:
 
     def do_arg(self, stage: Stage, instr: Instruction) -> None:
         env = stage.expansion_env()
+        values: list[tuple[str, str | None]] = []  # assigned after expanding all: one snapshot per instruction
         for name, default in parse_arg(instr.value, self.escape):
             if name in self.build_args:
-                stage.args[name] = self.build_args[name]
+                values.append((name, self.build_args[name]))
             elif default is not None:
-                stage.args[name] = self.expand(stage, instr, default, env, base_vars=True)
+                values.append((name, self.expand(stage, instr, default, env, base_vars=True)))
             elif name in self.global_args:
-                stage.args[name] = self.global_args[name]  # `ARG X` re-declares the global default
+                values.append((name, self.global_args[name]))  # `ARG X` re-declares the global default
             else:
-                stage.args[name] = None
+                values.append((name, None))
+        stage.args.update(values)
 
     def do_env(self, stage: Stage, instr: Instruction) -> None:
-        env = stage.expansion_env()  # one substitution snapshot per instruction
-        for name, value in parse_env(instr.value, self.escape):
-            stage.env[name] = self.expand(stage, instr, value, env, base_vars=True)
+        env = stage.expansion_env()
+        # one substitution snapshot per instruction: expand every value, then assign
+        values = [(name, self.expand(stage, instr, value, env, base_vars=True)) for name, value in parse_env(instr.value, self.escape)]
+        stage.env.update(values)
 
     def do_workdir(self, stage: Stage, instr: Instruction) -> None:
         path = self.expand(stage, instr, instr.value.strip(), stage.expansion_env(), base_vars=True)
@@ -371,7 +375,7 @@ def load_image(dockerfile: Path, context: Path, *, root: Path, build_args: Mappi
     ignore_name = display_path(ignore.path, root) if ignore.path else ".dockerignore"
     builder = Builder(
         dockerfile=dockerfile, context=context, rel_dockerfile=rel, escape=lexed.escape, build_args=dict(build_args or {}),
-        index=imagefs.ContextIndex(context.resolve(), ignore), ignore_name=ignore_name, context_shown=display_path(context, root),
+        index=imagefs.ContextIndex.shared(context.resolve(), ignore), ignore_name=ignore_name, context_shown=display_path(context, root),
     )
     builder.run(lexed.instructions)
     final = _final_stage(builder.stages, target, rel)

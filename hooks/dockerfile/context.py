@@ -59,7 +59,11 @@ def literal_sources(dockerfile: Path, root: Path) -> list[str]:
     lexed = lexer.lex(lexer.read_dockerfile(dockerfile, rel), rel)
     env: dict[str, str | None] = {}
     out: list[str] = []
+    # Variables matter only when a COPY/ADD uses one: otherwise skip expanding every ARG/ENV.
+    track = any("$" in i.value for i in lexed.instructions if i.keyword in ("COPY", "ADD"))
     for instr in lexed.instructions:
+        if not track and instr.keyword in ("ARG", "ENV"):
+            continue
         if instr.keyword == "ARG":
             for name, default in parse_arg(instr.value, lexed.escape):
                 if default is not None:

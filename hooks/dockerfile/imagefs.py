@@ -9,6 +9,8 @@ per Dockerfile, so `COPY shared/ ...` never walks the rest of the repository.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import posixpath
 import re
@@ -49,13 +51,29 @@ class SourceResult:
 
 
 class ContextIndex:
-    """The build context, listed lazily: each directory is read once."""
+    """The build context, listed lazily: each directory is read once and each path matched against
+    .dockerignore once (a directory's pattern results feed its children, as BuildKit's walk does).
+    Dockerfiles sharing a context and an ignore file share one index (`shared`)."""
 
     def __init__(self, root: Path, ignore: DockerIgnore) -> None:
         self.root = root
         self.ignore = ignore
         self._listings: dict[str, list[tuple[str, int]]] = {}  # rel dir -> [(name, st_mode of lstat)]
+        self._dir_bits: dict[str, int | None] = {"": None}  # rel dir -> patterns matching it or a parent
+        self._verdicts: dict[str, IgnorePattern | None] = {}  # rel -> the pattern excluding it (None: kept)
         self.dirs_listed = 0
+
+    @classmethod
+    def shared(cls, root: Path, ignore: DockerIgnore) -> ContextIndex:
+        """Inside `sharing()`, one index per (context, pattern list); otherwise a new one."""
+        shared = _SHARED.get()
+        if shared is None:
+            return cls(root, ignore)
+        key = (root, ignore.path, tuple((p.text, p.exclusion) for p in ignore.patterns))
+        index = shared.get(key)
+        if index is None:
+            index = shared[key] = cls(root, ignore)
+        return index
 
     def listdir(self, rel_dir: str) -> list[tuple[str, int]]:
         cached = self._listings.get(rel_dir)
@@ -85,23 +103,44 @@ class ContextIndex:
                 return mode
         return None
 
+    def _bits(self, rel_dir: str) -> int | None:
+        bits = self._dir_bits.get(rel_dir, -1)
+        if bits == -1:
+            self.excluded_by(rel_dir)
+            bits = self._dir_bits[rel_dir]
+        return bits
+
+    def excluded_by(self, rel: str) -> IgnorePattern | None:
+        """The .dockerignore pattern that leaves `rel` out of the context (None: it is sent)."""
+        if rel in self._verdicts:
+            return self._verdicts[rel]
+        if not self.ignore.patterns:
+            return None
+        verdict, bits = self.ignore.match(rel, self._bits(rel.rpartition("/")[0]))
+        self._verdicts[rel] = verdict
+        self._dir_bits[rel] = bits  # only read back for directories
+        return verdict
+
+    def excluded(self, rel: str) -> bool:
+        return bool(rel) and self.excluded_by(rel) is not None
+
     def visible(self, rel: str) -> bool:
-        return not rel or not self.ignore.excluded(rel)
+        return not self.excluded(rel)
 
     def files_under(self, rel_dir: str, copied_root: str | None = None) -> Iterator[tuple[str, Path]]:
         """Every regular file below a directory that the context really holds.
 
-        Symlinks are copied as links, never followed into directories (so loops cannot hang us);
-        a link to a file counts when its target is copied too (inside `copied_root`): any other
-        link dangles in the image.
+        An excluded directory is not even listed unless a `!` pattern can re-include something
+        below it (DockerIgnore.prunable, BuildKit's rule). Symlinks are copied as links, never
+        followed into directories (so loops cannot hang us); a link to a file counts when its
+        target is copied too (inside `copied_root`): any other link dangles in the image.
         """
         copied_root = rel_dir if copied_root is None else copied_root
-        prune = not self.ignore.has_exclusions
         for name, mode in self.listdir(rel_dir):
             rel = f"{rel_dir}/{name}" if rel_dir else name
-            excluded = self.ignore.excluded(rel)
+            excluded = self.excluded(rel)
             if stat.S_ISDIR(mode):
-                if name in SKIPPED_DIRS or (excluded and prune):
+                if name in SKIPPED_DIRS or (excluded and self.ignore.prunable(rel)):
                     continue
                 yield from self.files_under(rel, copied_root)
             elif excluded:
@@ -145,6 +184,21 @@ class ContextIndex:
         return ("dir" if stat.S_ISDIR(st.st_mode) else "file" if stat.S_ISREG(st.st_mode) else "other"), resolved
 
 
+_IndexKey = tuple[Path, "Path | None", tuple[tuple[str, bool], ...]]
+_SHARED: contextvars.ContextVar[dict[_IndexKey, ContextIndex] | None] = contextvars.ContextVar("predguard_context_indexes", default=None)
+
+
+@contextlib.contextmanager
+def sharing() -> Iterator[None]:
+    """Within this block (one check run, where the tree does not change), Dockerfiles with the
+    same context and .dockerignore share one listing and one set of verdicts."""
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
 def resolve_source(index: ContextIndex, source: str, *, parents: bool = False, excludes: tuple[str, ...] = ()) -> SourceResult:
     """The context files one COPY source brings in, each with the path it lands at below dest."""
     rel = clean_source(source)
@@ -160,7 +214,7 @@ def resolve_source(index: ContextIndex, source: str, *, parents: bool = False, e
         if rel and not index.visible(rel):
             # An excluded directory is still sent when a `!` pattern re-includes something below it.
             if not (kind == "dir" and resolved is not None and index.ignore.has_exclusions and next(index.files_under(resolved), None)):
-                return SourceResult((), "ignored", index.ignore.matching_line(rel))
+                return SourceResult((), "ignored", index.excluded_by(rel))
         if kind in ("missing", "symlink-loop", "outside") or resolved is None:
             return SourceResult((), kind)
         if kind == "other":

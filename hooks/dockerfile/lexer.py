@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,7 +77,14 @@ def read_dockerfile(path: Path, where: str) -> str:
     return text.removeprefix("\ufeff")
 
 
+@lru_cache(maxsize=32)
 def lex(text: str, where: str) -> Lexed:
+    """One lexing per Dockerfile text and run: context inference and the build both read it
+    (the result is never mutated)."""
+    return _lex(text, where)
+
+
+def _lex(text: str, where: str) -> Lexed:
     lines = [line.rstrip("\r") for line in text.removeprefix("\ufeff").split("\n")]
     if lines and lines[-1] == "":
         lines.pop()
@@ -197,7 +205,9 @@ def _read_directives(lines: list[str], where: str) -> tuple[str, dict[str, str],
 
 def heredoc_specs(args: str, escape: str = "\\") -> list[tuple[str, bool, bool]]:
     """(name, chomp, expand) of each heredoc word in an instruction's arguments, in order."""
-    specs = []
+    specs: list[tuple[str, bool, bool]] = []
+    if "<<" not in args:
+        return specs  # no heredoc: skip the word split (linear, but Python-slow on a 10 MB RUN line)
     for word in split_words(args, escape):
         m = _HEREDOC_WORD.match(word)
         if not m:

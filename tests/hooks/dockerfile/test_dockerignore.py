@@ -125,3 +125,62 @@ def test_a_bracket_inside_a_class_is_literal_as_in_go() -> None:
     ignore = dockerignore.parse("x[[a]y\n")
     assert ignore.patterns[0].regex.match("x[y") and ignore.patterns[0].regex.match("xay")
     assert not ignore.patterns[0].regex.match("xby")
+
+
+# BuildKit walks the context with each directory's per-pattern results feeding its children
+# (fsutil filterFS.Walk + MatchesUsingParentResults): a pattern skipped at a directory (because it
+# could not change the verdict there) is not re-tried against that directory for its children.
+# Here `a` re-matches `a/c` only through its parent, which the walk never re-checks: a/c is sent.
+def test_walk_semantics_use_the_parent_directory_results() -> None:
+    ignore = dockerignore.parse("a\n!a/c\na\n")
+    assert ignore.excluded("a/c") is False
+    assert ignore.excluded("a/d") is True
+
+
+def _index(tmp_path: Path, ignore_text: str) -> "imagefs.ContextIndex":
+    from predguard.hooks.dockerfile import imagefs
+
+    for rel in ("src/app.py", "data/big/1.csv", "data/big/2.csv", "data/keep.txt", "data/sub/x.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x")
+    return imagefs.ContextIndex(tmp_path, dockerignore.parse(ignore_text))
+
+
+@pytest.mark.parametrize(
+    ("text", "files", "listed"),
+    [
+        # no `!` pattern: an excluded directory is never listed
+        ("data\n", ["src/app.py"], {"", "src"}),
+        # a literal `!` below it: walked (only where it can re-include), the rest stays out
+        ("data\n!data/keep.txt\n", ["data/keep.txt", "src/app.py"], {"", "src", "data"}),
+        # a literal `!` elsewhere does not open data/
+        ("data\n!src/app.py\n", ["src/app.py"], {"", "src"}),
+        # a glob `!` could re-include anything: BuildKit walks every excluded directory
+        ("data\n!**/*.py\n", ["data/sub/x.py", "src/app.py"], {"", "src", "data", "data/big", "data/sub"}),
+    ],
+)
+def test_excluded_directories_are_pruned_as_buildkit_does(tmp_path: Path, text: str, files: list[str], listed: set[str]) -> None:
+    index = _index(tmp_path, text)
+    found = sorted(rel for rel, _ in index.files_under(""))
+    assert found == files
+    assert set(index._listings) == listed
+
+
+def test_each_path_is_matched_once_per_index(tmp_path: Path) -> None:
+    from predguard.hooks.dockerfile import imagefs
+
+    calls: list[str] = []
+
+    class Counting(dockerignore.DockerIgnore):  # the real matcher, with its calls recorded
+        def match(self, rel: str, parent: int | None) -> tuple[dockerignore.IgnorePattern | None, int]:
+            calls.append(rel)
+            return super().match(rel, parent)
+
+    parsed = _index(tmp_path, "data/big\n!data/big/1.csv\n").ignore
+    index = imagefs.ContextIndex(tmp_path, Counting(parsed.path, parsed.patterns))
+    first = sorted(rel for rel, _ in index.files_under(""))
+    second = sorted(rel for rel, _ in index.files_under("data"))
+    assert first == ["data/big/1.csv", "data/keep.txt", "data/sub/x.py", "src/app.py"]
+    assert second == [f for f in first if f.startswith("data/")]
+    assert index.visible("data/big/2.csv") is False
+    assert sorted(calls) == sorted(set(calls)) and "data/big/2.csv" in calls
