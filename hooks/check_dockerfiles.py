@@ -20,7 +20,7 @@ import contextlib
 import dataclasses
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
 
 from predguard.hooks import discovery
@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--root", default=".", metavar="DIR", help="repository root to search for Dockerfiles (default: .)")
     parser.add_argument("--format", default="text", choices=FORMATS, help="output format (default: text)")
     parser.add_argument("--config", metavar="FILE", help="TOML file with [tool.predguard] (default: <root>/pyproject.toml)")
+    parser.add_argument("--cache-dir", metavar="DIR", help="where to keep per-file scans between runs "
+                        "(default: $PREDGUARD_CACHE_DIR, else <root>/.predguard_cache)")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the cache (also: PREDGUARD_NO_CACHE=1)")
     return parser
 
 
@@ -72,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         dockerfiles: list[Path] = []  # e.g. only docs changed: answer before modelling anything
     else:
         dockerfiles = _dockerfiles(root, config)
-    with _sharing_context_listings(bool(dockerfiles)):
+    with _run_scope(bool(dockerfiles), None if args.no_cache or os.environ.get("PREDGUARD_NO_CACHE") else _cache_dir(args.cache_dir, root)):
         contexts = {df: _context(df, root, config) for df in dockerfiles}
         if changed and not config_changed:
             outcomes = _affected_outcomes(dockerfiles, contexts, changed, root, config)
@@ -99,13 +102,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_FINDINGS if report.errors else EXIT_OK
 
 
-def _sharing_context_listings(needed: bool) -> contextlib.AbstractContextManager[None]:
-    """Dockerfiles sharing a build context list it once per run (not loaded for a docs-only commit)."""
+@contextlib.contextmanager
+def _run_scope(needed: bool, cache_dir: Path | None) -> Iterator[None]:
+    """What one run shares: the persistent cache (predguard.hooks.cache), one listing per build
+    context, fresh in-process parses. Nothing is loaded for a run that checks nothing."""
     if not needed:
-        return contextlib.nullcontext()
+        yield
+        return
+    from predguard.hooks import cache
     from predguard.hooks.dockerfile.imagefs import sharing
+    from predguard.hooks.python import imports
 
-    return sharing()
+    imports.clear_cache()
+    with cache.using(cache_dir), sharing():
+        yield
+
+
+def _cache_dir(option: str | None, root: Path) -> Path:
+    if option:
+        return Path(option)
+    from predguard.hooks.cache import default_directory
+
+    return default_directory(root)
 
 
 def _dockerfiles(root: Path, config: Config) -> list[Path]:

@@ -45,10 +45,10 @@ def steps(workdir: Path) -> list[Step]:
     config = str(PLATFORM / "pyproject.toml")  # never the user's own [tool.predguard] settings
     return [
         Step("commit time: the incident commit (coordinator Dockerfile without COPY predictions/worker/)",
-             _predguard("check-dockerfiles", "--root", str(incident)), workdir, 1,
+             _predguard("check-dockerfiles", "--no-cache", "--root", str(incident)), workdir, 1,
              "blocked with PG101 for predictions.worker.data_loaders"),
         Step("commit time: the fixed commit",
-             _predguard("check-dockerfiles", "--root", str(PLATFORM)), workdir, 0,
+             _predguard("check-dockerfiles", "--no-cache", "--root", str(PLATFORM)), workdir, 0,
              "every module each service imports is copied"),
         Step("run time: phase-3 processors on the same day, before the games",
              (sys.executable, "-c",

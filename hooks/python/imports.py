@@ -18,6 +18,9 @@ import re
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from predguard.hooks import cache
 
 # `# predguard: ignore`, `# predguard: ignore[PG101]`, `# predguard: ignore[PG101, PG104]`
 _PRAGMA = re.compile(r"#\s*predguard:\s*ignore(?:\[([A-Za-z0-9_,\s]*)\])?")
@@ -61,23 +64,65 @@ class ParsedFile:
 
 
 _cache: dict[tuple[str, int, int], ParsedFile] = {}
+CACHE_KIND = "imports"
 
 
 def parse_file(path: Path) -> ParsedFile:
-    """The imports of `path`, parsed at most once per process while the file is unchanged."""
+    """The imports of `path`, parsed at most once per process while the file is unchanged, and
+    not at all when the persistent cache (predguard.hooks.cache) holds this exact content."""
     try:
         stat = path.stat()
         key = (os.fspath(path), stat.st_mtime_ns, stat.st_size)
         cached = _cache.get(key)
         if cached is None:
-            cached = _cache[key] = _parse(path, path.read_bytes())
+            cached = _cache[key] = _scan(path, path.read_bytes(), stat.st_size, stat.st_mtime_ns)
     except OSError as exc:  # vanished, a directory, a symlink loop, unreadable
         return ParsedFile(path, (), ParseProblem(f"cannot be read: {exc.strerror or exc}", 1, 1), {})
     return cached
 
 
 def clear_cache() -> None:
+    """Forget this process's parses (a new run: files may have changed with the same size and mtime)."""
     _cache.clear()
+
+
+def _scan(path: Path, data: bytes, size: int, mtime_ns: int) -> ParsedFile:
+    store = cache.active()
+    if store is None:
+        return _parse(path, data)
+    digest = cache.content_hash(data)
+    name = os.fspath(path)
+    parsed = _from_json(path, store.get(CACHE_KIND, name, size, mtime_ns, digest))
+    if parsed is None:
+        parsed = _parse(path, data)
+        store.put(CACHE_KIND, name, size, mtime_ns, digest, _to_json(parsed))
+    return parsed
+
+
+def _to_json(parsed: ParsedFile) -> dict[str, Any]:
+    problem = parsed.problem
+    return {
+        "imports": [[r.module, r.level, list(r.names), r.line, r.column, r.optional, r.dynamic] for r in parsed.imports],
+        "problem": [problem.message, problem.line, problem.column] if problem else None,
+        "suppressions": {str(line): sorted(codes) for line, codes in parsed.suppressions.items()},
+    }
+
+
+def _from_json(path: Path, value: Any) -> ParsedFile | None:
+    """A cached scan back as a ParsedFile; None for anything malformed (then the file is parsed)."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        imports = tuple(
+            ImportRef(str(m), int(lv), tuple(str(n) for n in names), int(ln), int(col), bool(opt), bool(dyn))
+            for m, lv, names, ln, col, opt, dyn in value["imports"]
+        )
+        raw = value["problem"]
+        problem = ParseProblem(str(raw[0]), int(raw[1]), int(raw[2])) if raw is not None else None
+        suppressions = {int(line): frozenset(str(c) for c in codes) for line, codes in value["suppressions"].items()}
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return ParsedFile(path, imports, problem, suppressions)
 
 
 def _parse(path: Path, data: bytes) -> ParsedFile:

@@ -69,32 +69,45 @@ class Resolver:
     _cache: dict[str, Located] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
+        # Plain strings and early exits: this runs over every file of every image (thousands when
+        # the context is the repository root), so pathlib objects here cost more than the check.
         self._files = frozenset(self.image.files)
         self._children = {}
         self._dir_sources = {}
-        context = os.path.abspath(self.image.context)
+        context = os.path.abspath(self.image.context).rstrip(os.sep) + os.sep
+        mapped: set[tuple[str, str]] = set()
         for image_path, image_file in self.image.files.items():
             directory, name = posixpath.split(image_path)
             while True:
-                self._children.setdefault(directory, set()).add(name)
+                children = self._children.get(directory)
+                if children is None:
+                    children = self._children[directory] = set()
+                elif name in children:
+                    break  # seen before: its parents are recorded already
+                children.add(name)
                 if directory == "/":
                     break
                 directory, name = posixpath.split(directory)
-            self._map_source_dirs(image_path, Path(os.path.abspath(image_file.source)), context)
+            self._map_source_dirs(image_path, os.path.abspath(image_file.source), context, mapped)
 
-    def _map_source_dirs(self, image_path: str, source: Path, context: str) -> None:
+    def _map_source_dirs(self, image_path: str, source: str, context: str, mapped: set[tuple[str, str]]) -> None:
         """Pair each image directory above `image_path` with the context directory it mirrors."""
         image_dir, name = posixpath.split(image_path)
-        while name and name == source.name:
-            source = source.parent
-            if not (str(source) + os.sep).startswith(context.rstrip(os.sep) + os.sep):
+        source_dir, source_name = os.path.split(source)
+        while name and name == source_name:
+            if not (source_dir + os.sep).startswith(context):
                 return
+            if (image_dir, source_dir) in mapped:
+                return  # the same walk upwards was done for a sibling
+            mapped.add((image_dir, source_dir))
             known = self._dir_sources.setdefault(image_dir, [])
-            if source not in known:
-                known.append(source)
+            candidate = Path(source_dir)
+            if candidate not in known:
+                known.append(candidate)
             if image_dir == "/":
                 return
             image_dir, name = posixpath.split(image_dir)
+            source_dir, source_name = os.path.split(source_dir)
 
     # --- public ------------------------------------------------------------------------------
 

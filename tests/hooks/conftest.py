@@ -53,6 +53,19 @@ def run_check(*args: str | Path, cwd: Path | None = None, timeout: float = 60) -
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
 
+@pytest.fixture(params=["cache", "no-cache"])
+def cache_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Run a test module's checks twice: with the persistent cache (in a directory of its own,
+    reused by every run within the test) and with PREDGUARD_NO_CACHE; the expected results are the same."""
+    if request.param == "no-cache":
+        monkeypatch.setenv("PREDGUARD_NO_CACHE", "1")
+        monkeypatch.delenv("PREDGUARD_CACHE_DIR", raising=False)
+    else:
+        monkeypatch.delenv("PREDGUARD_NO_CACHE", raising=False)
+        monkeypatch.setenv("PREDGUARD_CACHE_DIR", str(tmp_path_factory.mktemp("predguard-cache")))
+    return str(request.param)
+
+
 @pytest.fixture
 def check() -> Callable[..., CliResult]:
     return run_check

@@ -11,6 +11,8 @@ import pytest
 from tests.hooks.conftest import CliResult, run_check
 
 PROG = "predguard check-dockerfiles: error: "
+# Every test runs with and without the persistent cache (tests/hooks/conftest.py: cache_mode).
+pytestmark = pytest.mark.usefixtures("cache_mode")
 DOCKERFILE = 'FROM python:3.11-slim\nWORKDIR /app\nCOPY app/ ./app/\nCMD ["python", "-m", "app.main"]\n'
 
 

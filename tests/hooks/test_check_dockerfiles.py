@@ -6,9 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.hooks.conftest import PLATFORM, REPO, run_check
 
 FIX = "COPY predictions/worker/ ./predictions/worker/"
+# Every test runs with and without the persistent cache (tests/hooks/conftest.py: cache_mode).
+pytestmark = pytest.mark.usefixtures("cache_mode")
 
 
 def import_line(path: Path, needle: str) -> tuple[int, int]:
