@@ -45,9 +45,6 @@ from predguard.arguments import ArgumentParser
 from predguard.dates import iso_date_option
 from predguard.errors import EXIT_FINDINGS, EXIT_OK, EXIT_PENDING, InputError, run_cli
 from predguard.monitors.config import DEFAULT_STATE_PATH, FAIL_ON
-from predguard.monitors.drift_backtest import backtest
-from predguard.monitors.drift_job import load_config, resolve_source, run_daily
-from predguard.monitors.drift_render import backtest_json, backtest_text, daily_json, render_text
 
 
 # Windows reach back up to a year and a half before a day; far-past dates would overflow them,
@@ -64,7 +61,7 @@ def _in_range(day: dt.date, option: str) -> dt.date:
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", help="bigquery:PROJECT.DATASET.TABLE, or a .csv, .parquet or .duckdb/.db file (default: config `source`)")
     parser.add_argument("--table", help="the table inside a DuckDB database file (default: config `table`)")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     parser.add_argument("--config", type=Path, help="a pyproject.toml with [tool.predguard.drift] (default: the nearest one)")
 
 
@@ -93,6 +90,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, today:
     if args[:1] == ["backtest"]:
         return backtest_main(args[1:], out=out, today=today)
     options = daily_parser().parse_args(args)
+    from predguard.monitors.drift_job import load_config, run_daily  # after parsing: see backtest_main
+    from predguard.monitors.drift_render import daily_json, render_text
+
     config = load_config(options.config)
     as_of = _in_range(options.as_of or today, "--as-of")
     if as_of > today:
@@ -131,6 +131,12 @@ def backtest_main(argv: Sequence[str], *, out: TextIO, today: dt.date) -> int:
         raise InputError(f"--from {options.start} is after --to {options.end}", where="--from")
     if options.end > today:
         raise InputError(f"{options.end} is in the future (today is {today} UTC)", where="--to")
+    # The job's modules (DuckDB, numpy, tenacity: the monitors extra) load after the arguments
+    # parse, so --help and usage errors work in a core-only install.
+    from predguard.monitors.drift_backtest import backtest
+    from predguard.monitors.drift_job import load_config, resolve_source
+    from predguard.monitors.drift_render import backtest_json, backtest_text
+
     config = load_config(options.config)
     spec = resolve_source(config, options.source, options.table)
     alerts = backtest(config, spec, options.start, options.end)

@@ -23,6 +23,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("predguard.demo", "run the suite on the bundled example platform (no cloud account needed)"),
 }
 
+# The optional-dependency group each command needs beyond the core (pyproject.toml's extras).
+EXTRA_OF_COMMAND: dict[str, str] = {"phase-status": "processors", "drift": "monitors", "validate": "monitors",
+                                    "verify-deploy": "deploy"}
+
 
 def _usage() -> str:
     width = max(map(len, COMMANDS))
@@ -33,6 +37,11 @@ def _usage() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Help texts and findings carry non-ASCII (em dashes, paths): under LANG=C an ASCII stdout
+    # must not turn them into a UnicodeEncodeError.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     return run_cli(_dispatch, list(sys.argv[1:] if argv is None else argv), prog="predguard")
 
 
@@ -50,7 +59,8 @@ def _dispatch(argv: Sequence[str] | None) -> int:
     module_name = COMMANDS[command][0]
     # Imported inside run_cli: a core-only install (the pre-commit hook's environment) then gets
     # one line naming the extra to install, not a ModuleNotFoundError traceback.
-    return run_cli(lambda rest_: importlib.import_module(module_name).main(rest_), rest, prog=f"predguard {command}")
+    return run_cli(lambda rest_: importlib.import_module(module_name).main(rest_), rest, prog=f"predguard {command}",
+                   extra=EXTRA_OF_COMMAND.get(command))
 
 
 if __name__ == "__main__":

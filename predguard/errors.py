@@ -36,19 +36,23 @@ class InputError(Exception):
         return f"{self.where}: {self.message}" if self.where else self.message
 
 
-def run_cli(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None, prog: str = "predguard") -> int:
-    """Call a command's `main`, turning InputError into `prog: error: ...` on stderr and exit 2."""
+def run_cli(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None, prog: str = "predguard",
+            extra: str | None = None) -> int:
+    """Call a command's `main`, turning InputError into `prog: error: ...` on stderr and exit 2.
+
+    `extra`: the optional-dependency group the command needs, named when one of its modules is
+    missing (else the group that brings the missing module)."""
     try:
         return main(argv)
     except InputError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except ModuleNotFoundError as exc:
-        extra = EXTRA_OF_MODULE.get((exc.name or "").split(".")[0])
-        if extra is None:
+        top = (exc.name or "").split(".")[0]
+        if top not in EXTRA_OF_MODULE:
             raise  # not an optional dependency: a bug of ours, shown in full
-        print(f"{prog}: error: needs the optional dependency {exc.name!r}: pip install 'predguard[{extra}]'",
-              file=sys.stderr)
+        print(f"{prog}: error: needs the optional dependency {exc.name!r}: "
+              f"pip install 'predguard[{extra or EXTRA_OF_MODULE[top]}]'", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)

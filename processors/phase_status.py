@@ -198,7 +198,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--date", required=True, type=iso_date_option("--date"), help="the target date, YYYY-MM-DD")
     parser.add_argument("--store", help=f"sqlite:///PATH or bigquery://PROJECT/DATASET (default ${STORE_ENV}, else .predguard/runs.sqlite3)")
     parser.add_argument("--config", help="pyproject.toml with [tool.predguard.phases] (default: the nearest one)")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     parser.add_argument("--timezone", default=DEFAULT_TIMEZONE, help=f"the league's IANA time zone (default {DEFAULT_TIMEZONE})")
     parser.add_argument("--as-of", type=iso_date_option("--as-of"), help="the league's today, YYYY-MM-DD (default: today in --timezone)")
     return parser

@@ -95,7 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--python", default=sys.executable, metavar="EXE",
                         help="interpreter whose third-party packages stand in for the image's (default: this one)")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="materialise the tree here and keep it (must not exist)")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     return parser
 
 
