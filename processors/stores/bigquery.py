@@ -19,32 +19,16 @@ from typing import Any
 
 from google.cloud import bigquery
 
+from predguard import run_markers
 from predguard.processors.claims import DEFAULT_LEASE_SECONDS, ClaimKey
 from predguard.processors.markers import DeadLetter, RunMarker
 
-MARKERS_TABLE = "run_markers"
+MARKERS_TABLE = run_markers.TABLE
 MERGE_BATCH = 100  # rows per MERGE: keeps the statement and its parameters far below BigQuery's limits
 DEAD_LETTERS_TABLE = "dead_letters"
 CLAIMS_TABLE = "claims"
 
-_MARKER_SCHEMA: list[tuple[str, str]] = [
-    ("run_id", "STRING"),
-    ("processor", "STRING"),
-    ("target_date", "DATE"),
-    ("mode", "STRING"),
-    ("outcome", "STRING"),
-    ("reason", "STRING"),
-    ("phase", "INT64"),
-    ("expected_skip", "BOOL"),
-    ("message_id", "STRING"),
-    ("attempt", "INT64"),
-    ("duration_seconds", "FLOAT64"),
-    ("revision", "STRING"),
-    ("rows_extracted", "INT64"),
-    ("rows_loaded", "INT64"),
-    ("error", "STRING"),
-    ("recorded_at", "TIMESTAMP"),
-]
+_MARKER_SCHEMA: list[tuple[str, str]] = list(run_markers.COLUMNS)  # the shared core owns the shape
 _LETTER_SCHEMA: list[tuple[str, str]] = [
     ("key", "STRING"),
     ("reason", "STRING"),

@@ -8,17 +8,18 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from predguard import run_markers
 from predguard.processors.claims import DEFAULT_LEASE_SECONDS, ClaimKey, SqliteClaims
 from predguard.processors.markers import DeadLetter, RunMarker
 
-_MARKER_COLUMNS = list(RunMarker.__dataclass_fields__)
+_MARKER_COLUMNS = list(run_markers.COLUMN_NAMES)  # the shared core owns the shape
 _LETTER_COLUMNS = list(DeadLetter.__dataclass_fields__)
 
 _SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS run_markers (
+CREATE TABLE IF NOT EXISTS {run_markers.TABLE} (
     {", ".join(f"{c} {'TEXT PRIMARY KEY' if c == 'run_id' else ''}" for c in _MARKER_COLUMNS)}
 );
-CREATE INDEX IF NOT EXISTS run_markers_by_date ON run_markers (target_date, processor);
+CREATE INDEX IF NOT EXISTS {run_markers.TABLE}_by_date ON {run_markers.TABLE} (target_date, processor);
 CREATE TABLE IF NOT EXISTS dead_letters (
     {", ".join(f"{c} {'TEXT PRIMARY KEY' if c == 'key' else ''}" for c in _LETTER_COLUMNS)}
 );
@@ -49,7 +50,7 @@ class SqliteStore:
         return self._connection
 
     def append_markers(self, markers: Sequence[RunMarker]) -> None:
-        self._insert("run_markers", _MARKER_COLUMNS, [m.to_row() for m in markers])
+        self._insert(run_markers.TABLE, _MARKER_COLUMNS, [m.to_row() for m in markers])
 
     def append_dead_letters(self, letters: Sequence[DeadLetter]) -> None:
         self._insert("dead_letters", _LETTER_COLUMNS, [d.to_row() for d in letters])
@@ -74,7 +75,7 @@ class SqliteStore:
             clauses.append("processor = ?")
             params.append(processor)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = self._select(f"SELECT {', '.join(_MARKER_COLUMNS)} FROM run_markers{where} ORDER BY recorded_at, run_id", params)
+        rows = self._select(f"SELECT {', '.join(_MARKER_COLUMNS)} FROM {run_markers.TABLE}{where} ORDER BY recorded_at, run_id", params)
         return [RunMarker.from_row(dict(zip(_MARKER_COLUMNS, row))) for row in rows]
 
     def dead_letters(self) -> list[DeadLetter]:
@@ -82,7 +83,7 @@ class SqliteStore:
         return [DeadLetter.from_row(dict(zip(_LETTER_COLUMNS, row))) for row in rows]
 
     def processors_in_phase(self, phase: int) -> list[str]:
-        rows = self._select("SELECT DISTINCT processor FROM run_markers WHERE phase = ? ORDER BY processor", [phase])
+        rows = self._select(f"SELECT DISTINCT processor FROM {run_markers.TABLE} WHERE phase = ? ORDER BY processor", [phase])
         return [row[0] for row in rows]
 
     def _select(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
