@@ -13,6 +13,10 @@ from typing import Literal
 
 AlertKind = Literal["breach", "drift_warning"]
 NotificationKind = Literal["breach", "drift_warning", "reminder", "resolved"]
+ReportKind = Literal["validation", "reminder", "resolved"]
+Severity = Literal["critical", "warning", "info", "ok"]
+# Kinds that open an alert's thread (reminders and resolved reply in it).
+ALERT_KINDS: tuple[str, ...] = ("breach", "drift_warning", "validation")
 # below_floor: nothing confirmed yet, but the last days' rate is under the floor (never "ok");
 # insufficient_data: no graded predictions in the current window at all.
 Status = Literal["ok", "below_floor", "breach", "drift_warning", "insufficient_data"]
@@ -78,3 +82,35 @@ class Notification:
     verdict: Verdict
     thread_ts: str | None = None  # Slack ts of the alert's first message (resolved/reminder post in its thread)
     chart_png: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class ReportMessage:
+    """A message whose producer decided what it says (the validation report), where a drift
+    alert's message is derived from its Verdict. The same notifiers render both."""
+
+    as_of: dt.date
+    severity: Severity
+    label: str  # the terminal's tag, e.g. "VALIDATION ERROR"
+    title: str
+    fields: tuple[tuple[str, str], ...]  # (label, value), in display order
+    summary_label: str
+    summary: str
+    action: str
+    notes: tuple[str, ...] = ()
+    context: str = ""
+
+
+@dataclass(frozen=True)
+class ReportNotification:
+    """A report to send through the same outbox and notifiers as a drift Notification."""
+
+    key: str
+    fingerprint: str  # one per report series: reminders and resolved thread under its last alert
+    kind: ReportKind
+    message: ReportMessage
+    thread_ts: str | None = None
+    chart_png: bytes | None = field(default=None, repr=False)  # reports carry no chart
+
+
+AnyNotification = Notification | ReportNotification

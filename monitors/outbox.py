@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from predguard.monitors.alerting.delivery import Delivery, Notifier
-from predguard.monitors.model import Notification
+from predguard.monitors.model import ALERT_KINDS, AnyNotification
 from predguard.monitors.serialize import notification_from_json, notification_to_json
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,7 @@ class Outbox:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def enqueue(self, n: Notification) -> bool:
+    def enqueue(self, n: AnyNotification) -> bool:
         """Store `n` durably. False when its key is already here (pending, delivered or dead)."""
         with self._transaction():
             cursor = self._db.execute(
@@ -225,9 +225,9 @@ class Outbox:
 
     def _alert_ts(self, fingerprint: str) -> str | None:
         row = self._db.execute(
-            "SELECT ts FROM outbox WHERE fingerprint = ? AND kind IN ('breach', 'drift_warning') "
+            f"SELECT ts FROM outbox WHERE fingerprint = ? AND kind IN ({', '.join('?' for _ in ALERT_KINDS)}) "
             "AND state = 'delivered' AND ts IS NOT NULL ORDER BY seq DESC LIMIT 1",
-            (fingerprint,),
+            (fingerprint, *ALERT_KINDS),
         ).fetchone()
         return None if row is None else str(row[0])
 

@@ -15,22 +15,30 @@ import typing
 from functools import cache
 from typing import Any, Literal, Union
 
-from predguard.monitors.model import Notification, Verdict
+from predguard.monitors.model import AnyNotification, Notification, ReportNotification, Verdict
 
 FORMAT_VERSION = 1
 _BINARY_FIELDS = frozenset({"chart_png"})
 
 
-def notification_to_json(notification: Notification) -> str:
-    payload = {"format": FORMAT_VERSION, "notification": _encode(notification)}
+# The payload's key names the type: a drift alert, or a report (predguard validate).
+_TYPES: dict[str, type[Notification] | type[ReportNotification]] = {"notification": Notification, "report_notification": ReportNotification}
+
+
+def notification_to_json(notification: AnyNotification) -> str:
+    tag = "report_notification" if isinstance(notification, ReportNotification) else "notification"
+    payload = {"format": FORMAT_VERSION, tag: _encode(notification)}
     return json.dumps(payload, sort_keys=True, separators=(",", ":"))
 
 
-def notification_from_json(text: str, chart_png: bytes | None = None) -> Notification:
+def notification_from_json(text: str, chart_png: bytes | None = None) -> AnyNotification:
     payload = json.loads(text)
     if payload.get("format") != FORMAT_VERSION:
         raise ValueError(f"unsupported notification format {payload.get('format')!r} (expected {FORMAT_VERSION})")
-    notification = _decode(Notification, payload["notification"])
+    tag = next((t for t in _TYPES if t in payload), None)
+    if tag is None:
+        raise ValueError(f"no notification in the payload (expected one of {', '.join(_TYPES)})")
+    notification: AnyNotification = _decode(_TYPES[tag], payload[tag])
     return dataclasses.replace(notification, chart_png=chart_png)
 
 

@@ -40,7 +40,7 @@ def render_blocks(content: Content, *, chart_note: str | None = None) -> list[di
             "text": {"type": "plain_text", "text": _clip(f"{_ICON[content.severity]} {content.title}", _HEADER_MAX), "emoji": True},
         },
         {"type": "section", "fields": fields},
-        {"type": "section", "text": {"type": "mrkdwn", "text": _clip(f"*Weekly trend*\n{escape(content.trend)}", _TEXT_MAX)}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": _clip(f"*{escape(content.trend_label)}*\n{escape(content.trend)}", _TEXT_MAX)}},
         {"type": "section", "text": {"type": "mrkdwn", "text": _clip(f"*What to do*\n{escape(content.action)}", _TEXT_MAX)}},
     ]
     notes = _notes(content)
@@ -58,7 +58,7 @@ def render_blocks(content: Content, *, chart_note: str | None = None) -> list[di
 def render_fallback(content: Content, *, chart_note: str | None = None) -> str:
     lines = [content.title]
     lines += [f"{label}: {value}" for label, value in content.fields]
-    lines.append(f"Weekly trend: {content.trend}")
+    lines.append(f"{content.trend_label}: {content.trend}")
     lines.append(f"What to do: {content.action}")
     lines += _notes(content)
     lines.append(content.context)

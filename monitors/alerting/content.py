@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from predguard.monitors.model import AlertKind, Interval, Notification, PeriodRate, Verdict
+from predguard.monitors.model import AlertKind, AnyNotification, Interval, Notification, PeriodRate, ReportNotification, Verdict
 
 Severity = Literal["critical", "warning", "info", "ok"]
 TREND_WEEKS = 8
@@ -18,7 +18,7 @@ class Content:
     """One alert message, as plain text pieces (renderers add markup and escaping)."""
 
     kind: str  # the Notification kind
-    rule: AlertKind  # the alert it is about (a reminder or resolved names its rule via the fingerprint)
+    rule: str  # the alert it is about (a reminder or resolved names its rule via the fingerprint)
     severity: Severity
     title: str
     fields: tuple[tuple[str, str], ...]  # (label, value), in display order
@@ -26,9 +26,14 @@ class Content:
     action: str
     notes: tuple[str, ...]
     context: str
+    trend_label: str = "Weekly trend"
+    label: str = ""  # the terminal's tag; empty: from the severity
 
 
-def build_content(n: Notification) -> Content:
+def build_content(n: AnyNotification) -> Content:
+    if isinstance(n, ReportNotification):
+        m = n.message
+        return Content(n.kind, "validation", m.severity, m.title, m.fields, m.summary, m.action, m.notes, m.context, m.summary_label, m.label)
     v = n.verdict
     rule = alert_rule(n)
     return Content(

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from predguard.monitors.model import Notification
+from predguard.monitors.model import AnyNotification
 
 
 @dataclass(frozen=True)
@@ -35,4 +35,4 @@ class Delivery:
 
 
 class Notifier(Protocol):
-    def send(self, n: Notification) -> Delivery: ...
+    def send(self, n: AnyNotification) -> Delivery: ...

@@ -16,7 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.http_retry.handler import RetryHandler
 
 from predguard.monitors.alerting.delivery import Delivery
-from predguard.monitors.model import Notification
+from predguard.monitors.model import AnyNotification
 from predguard.redact import RedactingFilter, redact, register
 
 DEFAULT_MAX_RETRIES = 2
@@ -74,7 +74,7 @@ def classify_transport_error(exc: BaseException, step: str) -> Delivery:
     raise exc
 
 
-def log_failure(log: logging.Logger, message: str, n: Notification, delivery: Delivery) -> Delivery:
+def log_failure(log: logging.Logger, message: str, n: AnyNotification, delivery: Delivery) -> Delivery:
     """Log a failed delivery with its secrets redacted, and return it redacted (both notifiers)."""
     error = redact(delivery.error or "")
     log.warning(message, extra={"key": n.key, "kind": n.kind, "reason": error, "retryable": delivery.retryable})

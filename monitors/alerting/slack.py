@@ -41,7 +41,7 @@ from predguard.monitors.alerting.sdk import (
     sdk_logger,
 )
 from predguard.monitors.chart import notification_chart
-from predguard.monitors.model import Notification
+from predguard.monitors.model import AnyNotification, Notification
 from predguard.redact import redact
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class SlackNotifier:
             retry_handlers=retry_handlers(max_retries),
         )
 
-    def send(self, n: Notification) -> Delivery:
+    def send(self, n: AnyNotification) -> Delivery:
         content = build_content(n)
         broadcast = n.thread_ts is not None and n.kind in ("reminder", "resolved")
         try:
@@ -97,7 +97,7 @@ class SlackNotifier:
             "slack message delivered",
             extra={"key": n.key, "kind": n.kind, "channel": channel_id, "ts": ts, "thread_ts": n.thread_ts},
         )
-        warning = self._upload_chart(n, channel_id, thread_ts=n.thread_ts or ts)
+        warning = self._upload_chart(n, channel_id, thread_ts=n.thread_ts or ts) if isinstance(n, Notification) else None
         return Delivery.delivered(ts=ts, warning=warning)
 
     def find_delivered(self, n: Notification) -> Delivery | None:
@@ -163,5 +163,5 @@ class SlackNotifier:
         log.warning("slack chart upload failed; the message was delivered", extra={"key": n.key, "reason": warning})
         return warning
 
-    def _failed(self, n: Notification, delivery: Delivery) -> Delivery:
+    def _failed(self, n: AnyNotification, delivery: Delivery) -> Delivery:
         return log_failure(log, "slack delivery failed", n, delivery)

@@ -11,7 +11,7 @@ from typing import TextIO
 from predguard.monitors.alerting.content import Content, build_content
 from predguard.monitors.alerting.delivery import Delivery
 from predguard.monitors.chart import notification_chart
-from predguard.monitors.model import Notification
+from predguard.monitors.model import AnyNotification, Notification
 
 log = logging.getLogger(__name__)
 _LABEL = {"critical": "BREACH", "warning": "DRIFT WARNING", "info": "INFO", "ok": "RESOLVED"}
@@ -28,7 +28,11 @@ class TerminalNotifier:
         self.out = out
         self.chart_dir = chart_dir
 
-    def send(self, n: Notification) -> Delivery:
+    def send(self, n: AnyNotification) -> Delivery:
+        if not isinstance(n, Notification):  # a report: no chart to draw
+            self.out.write(render_terminal(build_content(n), None))
+            self.out.flush()
+            return Delivery.delivered()
         path = chart_path(self.chart_dir, n)
         warning = None
         try:
@@ -44,9 +48,13 @@ class TerminalNotifier:
         return Delivery.delivered(ts=None, warning=warning)
 
 
-def render_terminal(content: Content, chart_line: str) -> str:
-    label = _LABEL[content.severity] if content.kind != "reminder" else "REMINDER"
-    rows = [*content.fields, ("Weekly trend", content.trend), ("What to do", content.action), ("Chart", chart_line)]
+def render_terminal(content: Content, chart_line: str | None) -> str:
+    label = content.label or _LABEL[content.severity]
+    if content.kind == "reminder":
+        label = "REMINDER"
+    rows = [*content.fields, (content.trend_label, content.trend), ("What to do", content.action)]
+    if chart_line is not None:
+        rows.append(("Chart", chart_line))
     width = max(len(name) for name, _ in rows) + 2
     lines = [f"[{label}] {content.title}"]
     for name, value in rows:

@@ -22,7 +22,7 @@ from predguard.monitors.alerting.sdk import (
     retry_handlers,
     sdk_logger,
 )
-from predguard.monitors.model import Notification
+from predguard.monitors.model import AnyNotification, Notification
 
 log = logging.getLogger(__name__)
 CHART_NOTE = (
@@ -36,12 +36,13 @@ class WebhookNotifier:
         self._url = url
         self._client = WebhookClient(url, timeout=timeout, logger=sdk_logger(url), retry_handlers=retry_handlers(max_retries))
 
-    def send(self, n: Notification) -> Delivery:
+    def send(self, n: AnyNotification) -> Delivery:
         content = build_content(n)
+        chart_note = CHART_NOTE if isinstance(n, Notification) else None  # a report has no chart to miss
         try:
             response = self._client.send(
-                text=render_fallback(content, chart_note=CHART_NOTE),
-                blocks=render_blocks(content, chart_note=CHART_NOTE),
+                text=render_fallback(content, chart_note=chart_note),
+                blocks=render_blocks(content, chart_note=chart_note),
                 unfurl_links=False,
                 unfurl_media=False,
             )
@@ -57,5 +58,5 @@ class WebhookNotifier:
             n, Delivery.failed(f"webhook: HTTP {status} {body}".rstrip(), retryable=status == 429 or status >= 500)
         )
 
-    def _failed(self, n: Notification, delivery: Delivery) -> Delivery:
+    def _failed(self, n: AnyNotification, delivery: Delivery) -> Delivery:
         return log_failure(log, "slack webhook delivery failed", n, delivery)
