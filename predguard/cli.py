@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dry-build": ("predguard.verify.dry_build", "build a Dockerfile's Python tree without Docker and import every module the code needs"),
     "phase-status": ("predguard.processors.phase_status", "report a phase's completion on a date from the run markers"),
     "drift": ("predguard.monitors.drift", "daily drift monitor: hit rates per model, alert Slack on a real drop ('drift backtest' replays a season)"),
+    "validate": ("predguard.monitors.validate.command", "daily data-validation report: mode-aware checks in one batched query, Slack only for real issues"),
     "demo": ("predguard.demo", "run the suite on the bundled example platform (no cloud account needed)"),
 }
 

@@ -1,0 +1,129 @@
+"""Slack only for real issues, through the drift monitor's state, outbox and notifiers: a problem
+is posted once, a persisting one is not re-posted, its recovery is posted once (in its thread)."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from predguard.monitors.outbox import Outbox
+from predguard.monitors.serialize import notification_from_json, notification_to_json
+from predguard.monitors.state import AlertRecord
+from predguard.monitors.validate.alerts import step
+from predguard.monitors.validate.model import CheckResult, Report
+from tests.monitors.validate.helpers import GAME_DAY, POST_GAME_NOW, PRE_GAME_NOW, copy_example, rewrite_csv, run, run_json
+from tests.support.slack_server import TOKEN
+
+NOTIFY = frozenset({"warn", "error"})
+
+
+def report(day: int, *statuses: tuple[str, str], mode: str = "post_game") -> Report:
+    results = tuple(CheckResult(name, "row_count", "t", status, 1.0, "error < 1", "1 rows") for name, status in statuses)  # type: ignore[arg-type]
+    return Report(dt.date(2026, 1, day), mode, "--mode", dt.datetime(2026, 1, day, tzinfo=dt.timezone.utc), "duckdb", 2, results)  # type: ignore[arg-type]
+
+
+def advance(records: dict[str, AlertRecord], r: Report, repeat_days: int = 7) -> str | None:
+    changed, notification = step(records, r, notify_on=NOTIFY, repeat_days=repeat_days)
+    records.update(changed)
+    return None if notification is None else notification.kind
+
+
+def test_post_once_stay_quiet_then_resolve_once() -> None:
+    records: dict[str, AlertRecord] = {}
+    assert advance(records, report(1, ("a", "ok"), ("b", "error"))) == "validation"
+    assert advance(records, report(2, ("a", "ok"), ("b", "error"))) is None  # persisting: not re-posted
+    assert advance(records, report(3, ("a", "ok"), ("b", "not_applicable"), mode="pre_game")) is None  # no evidence either way
+    assert advance(records, report(3, ("a", "ok"), ("b", "degraded"))) is None  # blind is not healthy
+    assert advance(records, report(4, ("a", "ok"), ("b", "ok"))) == "resolved"
+    assert advance(records, report(5, ("a", "ok"), ("b", "ok"))) is None
+
+
+def test_a_change_of_status_or_a_new_problem_is_posted_a_reminder_after_repeat_days() -> None:
+    records: dict[str, AlertRecord] = {}
+    assert advance(records, report(1, ("a", "warn"))) == "validation"
+    assert advance(records, report(2, ("a", "error"))) == "validation"  # escalated
+    assert advance(records, report(3, ("a", "error"), ("b", "warn"))) == "validation"  # another check
+    assert advance(records, report(9, ("a", "error"), ("b", "warn")), repeat_days=7) is None
+    assert advance(records, report(10, ("a", "error"), ("b", "warn")), repeat_days=7) == "reminder"
+    assert advance(records, report(11, ("a", "error"), ("b", "warn")), repeat_days=7) is None
+    assert advance(records, report(5, ("a", "ok"), ("b", "ok"))) is None  # an earlier day never rewinds
+
+
+def test_warnings_alone_are_quiet_when_notify_on_is_error_only() -> None:
+    changed, notification = step({}, report(1, ("a", "warn")), notify_on=frozenset({"error"}), repeat_days=7)
+    assert notification is None and changed == {}
+
+
+def test_a_report_notification_round_trips_through_the_outbox_payload() -> None:
+    _, notification = step({}, report(1, ("a", "error"), ("b", "warn")), notify_on=NOTIFY, repeat_days=7)
+    assert notification is not None
+    assert notification_from_json(notification_to_json(notification)) == notification
+    assert notification.message.fields == (("ERROR · a", "1 (threshold error < 1) — 1 rows"), ("WARN · b", "1 (threshold error < 1) — 1 rows"))
+
+
+def slack_project(tmp: Path, slack_server, monkeypatch: pytest.MonkeyPatch) -> Path:
+    config = copy_example(tmp)
+    text = config.read_text().replace(
+        'state = ".predguard/validate-state.sqlite"',
+        f'state = ".predguard/validate-state.sqlite"\n[tool.predguard.validate.slack]\nchannel = "#data-quality"\nbase_url = "{slack_server.api_url}"\nmax_retries = 0',
+    )
+    config.write_text(text)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
+    return config
+
+
+def grade_the_game_day(data: Path) -> None:
+    """The games are played: every prediction graded the next morning, the box scores processed."""
+    with (data / "predictions.csv").open(newline="") as handle:
+        ids = [r["prediction_id"] for r in csv.DictReader(handle) if r["game_date"] == GAME_DAY]
+    rewrite_csv(data / "prediction_grades.csv", add=[{"prediction_id": i, "game_date": GAME_DAY, "is_correct": "true", "graded_at": "2026-01-31 09:00:00"} for i in ids])
+    with (data / "run_markers.csv").open(newline="") as handle:
+        same_day = [r for r in csv.DictReader(handle) if r["target_date"] == GAME_DAY and r["outcome"] == "skipped"]
+    rerun = [{**r, "run_id": r["run_id"] + "-rerun", "mode": "post_game", "outcome": "success", "reason": "", "expected_skip": "false", "recorded_at": "2026-01-31 08:30:00"} for r in same_day]
+    rewrite_csv(data / "run_markers.csv", add=rerun)
+
+
+def test_slack_gets_the_problem_once_and_the_recovery_once_in_its_thread(tmp_path: Path, slack_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = slack_project(tmp_path, slack_server, monkeypatch)
+    environ = {"SLACK_BOT_TOKEN": TOKEN}
+    pre_code, pre = run_json("--config", str(config), "--date", GAME_DAY, "--now", PRE_GAME_NOW, environ=environ)
+    assert pre_code == 0 and pre["notifications"] == [] and slack_server.posted_messages() == []  # ok: nothing posted
+
+    code, first = run_json("--config", str(config), "--date", GAME_DAY, "--now", POST_GAME_NOW, environ=environ)
+    assert code == 1
+    assert [(n["kind"], n["sent"]) for n in first["notifications"]] == [("validation", True)]
+    posted = slack_server.posted_messages()
+    assert len(posted) == 1
+    message = posted[0]
+    assert message["channel"] == "#data-quality"
+    assert message["text"].startswith("Data validation 2026-01-30 (post_game): 2 error, 1 warn")
+    blocks = message["blocks"] if isinstance(message["blocks"], list) else json.loads(message["blocks"])
+    fields = [f["text"] for f in blocks[1]["fields"]]
+    assert fields[0].startswith("*ERROR · grading_coverage*\n0% (threshold error &lt; 98%, warn &lt; 100%) — 0 of 24 predictions rows matched")
+
+    _, again = run_json("--config", str(config), "--date", GAME_DAY, "--now", "2026-01-31T14:10:00Z", environ=environ)
+    assert again["notifications"] == [] and len(slack_server.posted_messages()) == 1  # persisting: not re-posted
+
+    grade_the_game_day(config.parent / "data")
+    code, fixed = run_json("--config", str(config), "--date", GAME_DAY, "--now", "2026-01-31T14:20:00Z", environ=environ)
+    assert code == 0 and fixed["overall"] == "ok"
+    assert [(n["kind"], n["sent"]) for n in fixed["notifications"]] == [("resolved", True)]
+    posted = slack_server.posted_messages()
+    assert len(posted) == 2
+    assert posted[1]["text"].startswith("Resolved: grading_coverage, grades_fresh, phase3_complete healthy again on 2026-01-30 (post_game)")
+    assert posted[1]["thread_ts"] == posted[0]["ts"]  # in the alert's thread
+    _, quiet = run_json("--config", str(config), "--date", GAME_DAY, "--now", "2026-01-31T14:30:00Z", environ=environ)
+    assert quiet["notifications"] == [] and len(slack_server.posted_messages()) == 2
+
+
+def test_without_slack_the_terminal_prints_the_report_message(tmp_path: Path) -> None:
+    config = copy_example(tmp_path)
+    code, text = run("--config", str(config), "--date", GAME_DAY, "--now", POST_GAME_NOW)
+    assert code == 1
+    assert "[VALIDATION ERROR] Data validation 2026-01-30 (post_game): 2 error, 1 warn" in text
+    assert "validation: posted" in text
+    with Outbox(tmp_path / ".predguard" / "validate-outbox.sqlite") as outbox:
+        assert outbox.depth() == 0 and outbox.dead_letters() == []
