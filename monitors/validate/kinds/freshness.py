@@ -6,6 +6,7 @@ error_above), required — how fresh is fresh enough depends on the table.
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -41,8 +42,9 @@ class Freshness(CheckKind):
 
     def evidence(self, check: Check, metrics: Mapping[str, Any], mode: Mode) -> str:
         latest = metrics["latest"]
-        shown = latest.isoformat(sep=" ") if hasattr(latest, "isoformat") else str(latest)
-        return f"newest {check.table}.{check.options['timestamp_column']} = {shown}"
+        if isinstance(latest, dt.datetime):  # BigQuery answers in UTC with a zone, DuckDB's local files without
+            latest = (latest.astimezone(dt.timezone.utc) if latest.tzinfo else latest).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return f"newest {check.table}.{check.options['timestamp_column']} = {latest}"
 
     def empty_reason(self, check: Check, metrics: Mapping[str, Any]) -> str:
         return f"no row of {check.table} has a {check.options['timestamp_column']} up to now"
