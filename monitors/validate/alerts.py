@@ -91,7 +91,7 @@ def step(
             continue
         if record != previous:
             changed[fp] = record
-    kind = _kind(new, recovered, firing, records, changed, day, repeat_days)
+    kind = _kind(new, recovered, firing, records, day, repeat_days)
     if kind is None:
         return changed, None
     if kind != "resolved":  # the problems posted now count as announced
@@ -110,7 +110,6 @@ def _kind(
     recovered: list[CheckResult],
     firing: list[CheckResult],
     records: Mapping[str, AlertRecord],
-    changed: Mapping[str, AlertRecord],
     day: dt.date,
     repeat_days: int,
 ) -> ReportKind | None:
@@ -118,8 +117,9 @@ def _kind(
         return "validation"
     if recovered:
         return "resolved"
-    last = [r.last_notified for r in records.values() if r.firing and r.last_notified is not None and fingerprint(r.system_id) in {fingerprint(f.name) for f in firing}]
-    if firing and last and (day - max(last)).days >= repeat_days:
+    firing_fps = {fingerprint(r.name) for r in firing}
+    announced = [r.last_notified for fp, r in records.items() if fp in firing_fps and r.notified and r.last_notified is not None]
+    if announced and (day - max(announced)).days >= repeat_days:
         return "reminder"
     return None
 
@@ -139,6 +139,8 @@ def build_message(report: Report, kind: ReportKind, firing: list[CheckResult], r
     notes = [*report.notes]
     if kind == "resolved" and firing:
         notes.append(f"still firing: {', '.join(f'{r.name} ({r.status})' for r in firing)}")
+    if kind != "resolved" and recovered:
+        notes.append(f"healthy again: {', '.join(r.name for r in recovered)}")
     action = (
         "Nothing to do: these checks are within their thresholds again."
         if kind == "resolved"

@@ -94,3 +94,34 @@ def test_information_schema_guard_degrades_a_renamed_column_and_a_missing_table(
         "prediction_error_rate": f"table predictions_errors ({table}) not found",
     }
     assert {c["status"] for c in report["checks"] if c["name"] not in degraded} <= {"ok", "not_applicable"}
+
+
+def test_the_dashboard_view_runs_on_bigquery_with_the_same_rows_as_on_duckdb(tmp_path: Path, bq_client, bq_dataset: str) -> None:
+    import duckdb
+
+    from tests.monitors.validate.helpers import run
+
+    (tmp_path / "local").mkdir()
+    (tmp_path / "remote").mkdir()
+    local = copy_example(tmp_path / "local")
+    load_tables(bq_client, bq_dataset, local.parent / "data")
+    remote = bigquery_config(tmp_path / "remote", bq_dataset)
+    code, bq_sql = run("--config", str(remote), "--emit-sql", bigquery=bq_client)
+    assert code == 0 and f"CREATE OR REPLACE VIEW `{bq_dataset}.predguard_daily_validation` AS" in bq_sql
+    bq_client.query(bq_sql).result(timeout=120)
+    rows = [dict(r.items()) for r in bq_client.query(f"SELECT * FROM `{bq_dataset}.predguard_daily_validation` ORDER BY day").result(timeout=120)]
+
+    _, duck_sql = run("--config", str(local), "--emit-sql")
+    con = duckdb.connect()
+    for name in SCHEMAS:
+        con.execute(f"CREATE VIEW \"{name}\" AS SELECT * FROM read_csv_auto('{local.parent / 'data' / name}.csv')")
+    con.execute(duck_sql)
+    cursor = con.execute('SELECT * FROM "predguard_daily_validation" ORDER BY day')
+    expected = [dict(zip([d[0] for d in cursor.description], r)) for r in cursor.fetchall()]
+    assert [r["day"] for r in rows] == [r["day"] for r in expected]
+    value_columns = [c for c in expected[0] if "__" not in c and c != "day"] + ["phase3_complete__pre_game", "phase3_complete__post_game"]
+    for got, want in zip(rows, expected):
+        for column in value_columns:
+            assert (got[column] is None) == (want[column] is None), (got["day"], column)
+            if want[column] is not None:
+                assert float(got[column]) == pytest.approx(float(want[column])), (got["day"], column)
