@@ -15,8 +15,10 @@ import io
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, TextIO
 
+from predguard.arguments import ArgumentParser
+from predguard.dates import iso_date_option
 from predguard.errors import EXIT_FINDINGS, EXIT_OK, InputError
 from predguard.monitors.validate import report as render
 from predguard.monitors.validate.config import ValidateConfig, load_validate_config
@@ -25,29 +27,17 @@ from predguard.monitors.validate.runner import validate
 from predguard.monitors.validate.warehouse import BigQueryWarehouse, DuckDBWarehouse, Warehouse
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise InputError(message, where=self.prog)
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
-
-
 def _timestamp(text: str) -> dt.datetime:
     try:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a timestamp (e.g. 2026-01-30T17:00:00Z): {text!r}") from None
+        raise InputError(f"{text!r} is not a timestamp such as 2026-01-30T17:00:00Z", where="--now") from None
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="predguard validate", description="Run the day's data-quality checks and report; Slack only for real issues.")
-    p.add_argument("--date", type=_date, help="the day to validate (default: today in the league's time zone)")
+    p = ArgumentParser(prog="predguard validate", description="Run the day's data-quality checks and report; Slack only for real issues.")
+    p.add_argument("--date", type=iso_date_option("--date"), help="the day to validate (default: today in the league's time zone)")
     p.add_argument("--mode", choices=("pre_game", "post_game", "auto"), default="auto", help="which expectations apply (default: auto)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--config", type=Path, help="pyproject.toml with [tool.predguard.validate], or a TOML file of its own (default: the nearest pyproject.toml)")

@@ -96,7 +96,9 @@ def test_no_validate_table_at_all_is_the_empty_configuration(tmp_path: Path, cap
 def test_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = copy_example(tmp_path)
     assert predguard_main(["validate", "--config", str(config), "--date", "30/01/2026"]) == 2
-    assert capsys.readouterr().err == "predguard validate: error: predguard validate: argument --date: not a date (YYYY-MM-DD): '30/01/2026'\n"
+    assert capsys.readouterr().err == "predguard validate: error: --date: '30/01/2026' is not a date in YYYY-MM-DD format\n"
+    assert predguard_main(["validate", "--config", str(config), "--now", "noon"]) == 2
+    assert capsys.readouterr().err == "predguard validate: error: --now: 'noon' is not a timestamp such as 2026-01-30T17:00:00Z\n"
     assert predguard_main(["validate", "--config", str(config), "--mode", "halftime"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "invalid choice: 'halftime'" in err
