@@ -100,7 +100,7 @@ class SlackNotifier:
         warning = self._upload_chart(n, channel_id, thread_ts=n.thread_ts or ts) if isinstance(n, Notification) else None
         return Delivery.delivered(ts=ts, warning=warning)
 
-    def find_delivered(self, n: Notification) -> Delivery | None:
+    def find_delivered(self, n: AnyNotification) -> Delivery | None:
         """The earlier post of `n` in the channel's recent history, or None (then send it)."""
         try:
             channel_id = self._channel_id()
