@@ -39,7 +39,7 @@ def parser() -> argparse.ArgumentParser:
     p = ArgumentParser(prog="predguard validate", description="Run the day's data-quality checks and report; Slack only for real issues.")
     p.add_argument("--date", type=iso_date_option("--date"), help="the day to validate (default: today in the league's time zone)")
     p.add_argument("--mode", choices=("pre_game", "post_game", "auto"), default="auto", help="which expectations apply (default: auto)")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="the report for people (text) or machines (json; fields are only ever added)")
     p.add_argument("--config", type=Path, help="pyproject.toml with [tool.predguard.validate], or a TOML file of its own (default: the nearest pyproject.toml)")
     p.add_argument("--now", type=_timestamp, help="the clock, e.g. to replay a run (default: now; no zone = UTC)")
     p.add_argument("--dry-run", action="store_true", help="report only: no alert state change, nothing sent")
