@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from predguard.errors import InputError
+from predguard.paths import display_path
 from predguard.hooks.config import Config, load_config
 from predguard.hooks.dockerfile import find_context, load_image
 from predguard.hooks.model import Finding, Image, ImageFile
@@ -64,7 +65,7 @@ def analyse_dockerfile(dockerfile: Path, root: Path) -> ServiceAnalysis:
     result = check_image(image, root=root, service=name,
                          entrypoints=service.entrypoints if service else None,
                          first_party=sorted(config.first_party) if config.first_party else None)
-    return ServiceAnalysis(root, _relative(dockerfile, root), image, result)
+    return ServiceAnalysis(root, display_path(dockerfile, root), image, result)
 
 
 def analyse_entries(entries: Sequence[str], root: Path) -> ServiceAnalysis:
@@ -92,10 +93,3 @@ def _python_files(root: Path) -> list[Path]:
         dirs[:] = [d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS]
         found += [Path(directory, n) for n in names if n.endswith(".py")]
     return found
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()

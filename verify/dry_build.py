@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from predguard.arguments import ArgumentParser
 from predguard.errors import EXIT_FINDINGS, EXIT_OK, InputError, run_cli
 from predguard.verify import startup
 from predguard.verify.analysis import ServiceAnalysis, analyse_dockerfile
@@ -82,13 +83,8 @@ class DryBuild:
         }
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise InputError(message, where="arguments")
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description=__doc__.split("\n\n")[1], allow_abbrev=False)
+    parser = ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[1], allow_abbrev=False)
     parser.add_argument("dockerfile", type=Path, metavar="DOCKERFILE")
     parser.add_argument("--root", type=Path, default=Path("."), metavar="DIR", help="repository root (default: .)")
     parser.add_argument("--mode", choices=startup.MODES, default="import", help="import (default) or spec")

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from predguard.arguments import ArgumentParser
 from predguard.errors import EXIT_FINDINGS, EXIT_OK, InputError, run_cli
 from predguard.verify.analysis import ServiceAnalysis, analyse_dockerfile, analyse_entries
 from predguard.verify.manifest import Manifest, build_manifest, compare
@@ -22,13 +23,8 @@ from predguard.verify.startup import ManifestError, load_manifest
 PROG = "predguard imports-manifest"
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise InputError(message, where="arguments")
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description=__doc__.split("\n\n")[1], allow_abbrev=False)
+    parser = ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[1], allow_abbrev=False)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--dockerfile", type=Path, metavar="D", help="derive from this Dockerfile's entrypoints and image")
     source.add_argument("--entry", action="append", metavar="MODULE", help="derive from this entry module (repeatable), run from --root")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from predguard.paths import display_path
 from predguard.hooks.python.imports import ImportRef, parse_file
 from predguard.verify.analysis import ServiceAnalysis
 from predguard.verify.startup import MANIFEST_VERSION, Module
@@ -79,7 +80,7 @@ def build_manifest(analysis: ServiceAnalysis) -> Manifest:
     readable = [(name, file) for name, file in sorted(first_party.items()) if file.name]
     for name, file in [*readable, *(("", script) for script in scripts)]:
         package = name if file.name == "__init__.py" else name.rpartition(".")[0]
-        where = _relative(file, analysis.root)
+        where = display_path(file, analysis.root)
         for ref in parse_file(file).imports:
             for target in _targets(ref, package, first_party):
                 spot = (ref.optional, f"{where}:{ref.line}")
@@ -195,11 +196,6 @@ class _ModuleNamer:
         return None
 
 
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return Path(os.path.abspath(path)).relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def compare(committed: list[Module], fresh: Manifest) -> list[str]:

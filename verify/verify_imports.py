@@ -15,19 +15,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from predguard.arguments import ArgumentParser
 from predguard.errors import InputError, run_cli
 from predguard.verify import startup
 
 PROG = "predguard verify-imports"
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise InputError(message, where="arguments")
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description=__doc__.split("\n\n")[1], allow_abbrev=False)
+    parser = ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[1], allow_abbrev=False)
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--manifest", metavar="FILE", help=f"manifest to verify (default: ${startup.MANIFEST_ENV})")
     source.add_argument("--entry", action="append", metavar="MODULE", help="derive the manifest from this entry module (repeatable)")
