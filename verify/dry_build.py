@@ -159,10 +159,11 @@ def _inside(tree: Path, image_path: str) -> Path:
 
 
 def _verify_in_child(analysis: ServiceAnalysis, manifest: Manifest, tree: Path, mode: str, python: str) -> startup.Report:
-    modules = [m for m in manifest.modules if m.kind == "first_party"]  # third-party ones come from `python`, not the image
+    modules = [m for m in manifest.modules if m.kind != "third_party"]  # third-party ones come from `python`, not the image
     manifest_file = tree.parent / f"{tree.name}.manifest.json"
     manifest_file.write_text(json.dumps({"version": startup.MANIFEST_VERSION, "modules": [
-        {"name": m.name, "optional": m.optional, "imported_from": m.imported_from, "kind": m.kind} for m in modules]}))
+        {"name": str(_inside(tree, m.name)) if m.kind == "script" else m.name,
+         "optional": m.optional, "imported_from": m.imported_from, "kind": m.kind} for m in modules]}))
     roots = [str(_inside(tree, d)) for d in analysis.sys_path]
     cwd = _inside(tree, analysis.image.workdir or "/")
     env = {k: v for k, v in analysis.image.env.items() if k != "PYTHONPATH"}  # -I ignores it; its dirs are in `roots`
@@ -196,7 +197,7 @@ def _failure(entry: dict[str, Any], tree: Path) -> startup.Failure:
         return "/" + text[len(prefix):].lstrip(os.sep) if text and text.startswith(prefix) else text
 
     return startup.Failure(
-        module=entry["module"], error=str(entry["error"]).replace(str(tree), ""), optional=bool(entry.get("optional")),
+        module=str(entry["module"]).replace(str(tree), ""), error=str(entry["error"]).replace(str(tree), ""), optional=bool(entry.get("optional")),
         imported_from=entry.get("imported_from"), missing=entry.get("missing"), raised_at=image_path(entry.get("raised_at")),
     )
 

@@ -78,8 +78,9 @@ def build_manifest(analysis: ServiceAnalysis) -> Manifest:
     refs: dict[str, list[tuple[bool, str]]] = {}  # module -> (optional, "file:line") of each import of it
     third_party: dict[str, list[tuple[bool, str]]] = {}
     readable = [(name, file) for name, file in sorted(first_party.items()) if file.name]
-    for name, file in [*readable, *(("", script) for script in scripts)]:
-        package = name if file.name == "__init__.py" else name.rpartition(".")[0]
+    for name, file in [*readable, *((None, script) for script in scripts)]:
+        # A script runs as __main__, outside any package: its relative imports reach nothing.
+        package = None if name is None else name if file.name == "__init__.py" else name.rpartition(".")[0]
         where = display_path(file, analysis.root)
         for ref in parse_file(file).imports:
             for target in _targets(ref, package, first_party):
@@ -94,21 +95,28 @@ def build_manifest(analysis: ServiceAnalysis) -> Manifest:
     names = sorted(first_party.keys() | refs.keys())
     modules = [_module(name, "first_party", refs.get(name, []), required=name in entries) for name in names]
     modules += [_module(name, "third_party", spots, required=False) for name, spots in third_party.items()]
-    modules.sort(key=lambda m: (m.kind != "first_party", m.name))
+    modules += [Module(script, kind="script") for script in analysis.result.entry.scripts]
+    order = {"first_party": 0, "third_party": 1, "script": 2}
+    modules.sort(key=lambda m: (order.get(m.kind, 3), m.name))
     entry_names = (*analysis.result.entry.modules, *analysis.result.entry.scripts)
     return Manifest(analysis.source, tuple(entry_names), tuple(modules))
 
 
 def _module(name: str, kind: str, spots: list[tuple[bool, str]], *, required: bool) -> Module:
-    optional = bool(spots) and not required and all(opt for opt, _ in spots)
+    # Only a third-party import can be optional (a degraded feature when the package is absent).
+    # First-party code is the service's own: a guarded import of it that fails is the incident
+    # itself (predictions silently stop), so it stays required, as the hook's PG101 says.
+    optional = kind == "third_party" and bool(spots) and not required and all(opt for opt, _ in spots)
     # The first required import names where it comes from (an optional one if there is no other).
     chosen = next((w for opt, w in spots if not opt), spots[0][1] if spots else None)
     return Module(name, optional=optional, imported_from=chosen, kind=kind)
 
 
-def _targets(ref: ImportRef, package: str, known: Iterable[str]) -> list[str]:
+def _targets(ref: ImportRef, package: str | None, known: Iterable[str]) -> list[str]:
     """Absolute names an import statement loads: the module and `from`-imported submodules."""
     if ref.level:
+        if package is None:
+            return []
         parts = package.split(".") if package else []
         if ref.level - 1 > len(parts):
             return []

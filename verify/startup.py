@@ -21,7 +21,8 @@ one summary line with the time taken. Modules marked optional in the manifest (t
 guarded by ``except ImportError``) are reported as warnings and do not fail the check.
 
 The manifest (``predguard imports-manifest`` writes it from the code) is JSON, or text with one
-module a line (``?name`` marks an optional one, ``#`` starts a comment).
+module a line (``?name`` marks an optional one, ``#`` starts a comment, ``/path/x.py`` is a file
+the runner executes as a script: import mode runs it under another name than ``__main__``).
 
 Run as ``python -m predguard.verify.startup --manifest FILE [--mode spec|import] [--format text|json]``:
 exit 0 all importable, 1 failures, 2 a missing, corrupt or empty manifest or a bad module name.
@@ -61,10 +62,10 @@ class ManifestError(ValueError):
 class Module:
     """One module the service needs."""
 
-    name: str
-    optional: bool = False  # every import of it is guarded by `except ImportError`
+    name: str  # dotted module name; for kind "script", the absolute path of a file run as a script
+    optional: bool = False  # a third-party module every import of which is guarded by `except ImportError`
     imported_from: str | None = None  # "file:line" of an import statement that needs it
-    kind: str = "first_party"  # "first_party" | "third_party"
+    kind: str = "first_party"  # "first_party" | "third_party" | "script"
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,9 @@ class _Checker:
 
     def check(self, module: Module) -> None:
         try:
-            if self.mode == "spec":
+            if module.kind == "script":
+                self._script(module)
+            elif self.mode == "spec":
                 if importlib.util.find_spec(module.name) is None:
                     self._fail(module, f"ModuleNotFoundError: No module named {module.name!r}", missing=module.name)
             else:
@@ -146,6 +149,29 @@ class _Checker:
             self._fail(module, _describe(exc), missing=exc.name, raised_at=self._raised_at(exc, module))
         except (Exception, SystemExit) as exc:  # import-time errors of any kind are the finding
             self._fail(module, _describe(exc), raised_at=self._raised_at(exc, module))
+
+    def _script(self, module: Module) -> None:
+        """A file the runner executes as a script (`python app.py`, a gunicorn config): spec mode
+        checks that it exists; import mode runs it under a name other than `__main__` (so an
+        `if __name__ == "__main__":` block does not start the server), with its directory first on
+        sys.path as the interpreter would put it — a relative import then fails as it would."""
+        if not os.path.isfile(module.name):
+            self._fail(module, f"FileNotFoundError: no such script {module.name!r}")
+            return
+        if self.mode == "spec":
+            return
+        spec = importlib.util.spec_from_file_location("__predguard_script__", module.name)
+        if spec is None or spec.loader is None:
+            self._fail(module, f"ImportError: cannot load {module.name!r} as Python")
+            return
+        loaded = importlib.util.module_from_spec(spec)
+        sys.path.insert(0, os.path.dirname(module.name))
+        sys.modules[spec.name] = loaded
+        try:
+            spec.loader.exec_module(loaded)
+        finally:
+            sys.modules.pop(spec.name, None)
+            sys.path.remove(os.path.dirname(module.name))
 
     def _fail(self, module: Module, error: str, *, missing: str | None = None, raised_at: str | None = None) -> None:
         self.failures.append(Failure(module.name, error, module.optional, module.imported_from, missing, raised_at))
@@ -179,7 +205,7 @@ def verify_imports(modules: Iterable[str | Module], *, mode: str = "import", man
     if not wanted:
         raise ManifestError("no modules to verify", manifest or "modules")
     for module in wanted:
-        _check_name(module.name, manifest or "modules")
+        _check_name(module.name, manifest or "modules", script=module.kind == "script")
     started = time.perf_counter()
     checker = _Checker(mode)
     for module in wanted:
@@ -187,7 +213,11 @@ def verify_imports(modules: Iterable[str | Module], *, mode: str = "import", man
     return Report(mode, len(wanted), tuple(checker.failures), time.perf_counter() - started, manifest)
 
 
-def _check_name(name: str, where: str) -> None:
+def _check_name(name: str, where: str, *, script: bool = False) -> None:
+    if script:
+        if not (isinstance(name, str) and name.startswith("/") and name.endswith(".py")):
+            raise ManifestError(f"{name!r} is not the absolute path of a .py script", where)
+        return
     if not isinstance(name, str) or not _DOTTED.match(name):
         raise ManifestError(f"{name!r} is not a dotted module name", where)
 
@@ -226,13 +256,14 @@ def _parse_json(text: str, where: str) -> list[Module]:
         spot = f"{where}: modules[{index}]"
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             raise ManifestError('each module must be an object with a "name" string', spot)
-        _check_name(item["name"], spot)
+        kind = str(item.get("kind", "first_party"))
+        _check_name(item["name"], spot, script=kind == "script")
         imported_from = item.get("imported_from")
         modules.append(Module(
             item["name"],
             optional=bool(item.get("optional", False)),
             imported_from=imported_from if isinstance(imported_from, str) else None,
-            kind=str(item.get("kind", "first_party")),
+            kind=kind,
         ))
     return modules
 
@@ -245,8 +276,9 @@ def _parse_text(text: str, where: str) -> list[Module]:
             continue
         optional = line.startswith("?")
         name = line[1:].strip() if optional else line
-        _check_name(name, f"{where}:{number}")
-        modules.append(Module(name, optional=optional))
+        script = name.startswith("/")
+        _check_name(name, f"{where}:{number}", script=script)
+        modules.append(Module(name, optional=optional, kind="script" if script else "first_party"))
     return modules
 
 

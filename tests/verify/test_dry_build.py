@@ -96,3 +96,17 @@ def test_bad_input_exits_2_with_one_line(args: list[str], message: str) -> None:
     assert run.code == 2
     (line,) = run.stderr.splitlines()
     assert line.startswith("predguard dry-build: error: ") and message in line
+
+
+def test_a_script_entry_runs_as_a_script_so_a_relative_import_fails_as_it_would(tmp_path: Path) -> None:
+    root = _project(tmp_path / "repo", {
+        "Dockerfile": "FROM python:3.11-slim\nWORKDIR /app\nCOPY svc/ ./svc/\nCMD [\"python\", \"svc/app.py\"]\n",
+        "svc/__init__.py": "",
+        "svc/helpers.py": "",
+        "svc/app.py": "from .helpers import x\nif __name__ == '__main__':\n    raise SystemExit('the server must not start')\n",
+    })
+    run = predguard("dry-build", "Dockerfile", "--format", "json", cwd=root)
+    (failure,) = json.loads(run.stdout)["failures"]
+    assert failure["module"] == "/app/svc/app.py"
+    assert failure["error"] == "ImportError: attempted relative import with no known parent package"
+    assert run.code == 1

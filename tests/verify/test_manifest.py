@@ -48,13 +48,16 @@ def test_optional_imports_are_marked_and_entry_mode_works_without_a_dockerfile(t
         "import os\n"
         "from . import helpers\n"
         "try:\n    import ujson\nexcept ImportError:\n    ujson = None\n"
+        "try:\n    from svc import extras\nexcept ImportError:\n    extras = None\n"
         "def handler():\n    from svc.deferred import thing\n    import requests\n")
     (tmp_path / "svc" / "helpers.py").write_text("")
+    (tmp_path / "svc" / "extras.py").write_text("")
     (tmp_path / "svc" / "deferred.py").write_text("thing = 1\n")
     run = predguard("imports-manifest", "--entry", "svc.main", "--format", "text", cwd=tmp_path)
     assert run.code == 0, run.stderr
     lines = [line.split("  #")[0] for line in run.stdout.splitlines() if not line.startswith("#")]
-    assert lines == ["svc", "svc.deferred", "svc.helpers", "svc.main", "requests", "?ujson"]
+    # A guarded first-party import stays required: the service's own code must be in its image.
+    assert lines == ["svc", "svc.deferred", "svc.extras", "svc.helpers", "svc.main", "requests", "?ujson"]
 
 
 def test_verify_imports_with_entry_derives_and_checks_in_one_step(tmp_path: Path) -> None:
