@@ -37,9 +37,10 @@ from predguard.verify.manifest import Manifest, build_manifest
 
 PROG = "predguard dry-build"
 _CHILD_TIMEOUT = 300.0
-# Runs in the isolated child: load the stdlib-only checker from its file (so nothing of ours is
-# put on sys.path), put the image's roots first, verify, print the report as JSON lines.
-_BOOT = """\
+# Runs in the isolated child (argv: checker file, manifest, mode, JSON list of roots): load the
+# stdlib-only checker from its file (so nothing of ours is put on sys.path), put the image's roots
+# first, verify, print the report as JSON lines. The real-build tests run it inside images too.
+CHILD_PROGRAM = """\
 import importlib.util, json, os, sys
 checker_file, manifest_file, mode, roots = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
 spec = importlib.util.spec_from_file_location("_predguard_startup", checker_file)
@@ -168,7 +169,7 @@ def _verify_in_child(analysis: ServiceAnalysis, manifest: Manifest, tree: Path, 
     cwd = _inside(tree, analysis.image.workdir or "/")
     env = {k: v for k, v in analysis.image.env.items() if k != "PYTHONPATH"}  # -I ignores it; its dirs are in `roots`
     env.update({k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT") if k in os.environ})
-    argv = [python, "-I", "-c", _BOOT, startup.__file__, str(manifest_file), mode, json.dumps(roots)]
+    argv = [python, "-I", "-c", CHILD_PROGRAM, startup.__file__, str(manifest_file), mode, json.dumps(roots)]
     try:
         proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=_CHILD_TIMEOUT)
     except FileNotFoundError:

@@ -8,7 +8,16 @@ in the same terms: each name becomes the shortest of its prefixes named by eithe
 from __future__ import annotations
 
 import json
+import re
+import shutil
 from collections.abc import Iterable
+from pathlib import Path
+
+from predguard.verify import startup
+from predguard.verify.dry_build import CHILD_PROGRAM
+
+from .conftest import predguard
+from .docker_env import Docker
 
 
 def missing_from_report_lines(lines: Iterable[str]) -> set[str]:
@@ -32,3 +41,65 @@ def canonical(static: set[str], dynamic: set[str]) -> tuple[set[str], set[str]]:
         return next(".".join(parts[:i]) for i in range(1, len(parts) + 1) if ".".join(parts[:i]) in names)
 
     return {shortest(n) for n in static}, {shortest(n) for n in dynamic}
+
+
+_CANNOT = re.compile(r"^error: cannot import (\S+)(?: \(imported from [^)]*\))?: (.*)$")
+_NO_MODULE = re.compile(r"No module named '([^']+)'")
+
+
+def missing_from_text(output: str) -> set[str]:
+    """Missing names from `verify-imports` text output (as a failed build step prints it)."""
+    found = set()
+    for line in output.splitlines():
+        match = _CANNOT.match(line.strip())
+        if match:
+            named = _NO_MODULE.search(match.group(2))
+            found.add(named.group(1) if named else match.group(1))
+    return found
+
+
+def static_verdict(root: Path, dockerfile: str) -> set[str]:
+    """check-dockerfiles' error findings that name a module, for one Dockerfile."""
+    run = predguard("check-dockerfiles", "--root", root, "--format", "json")
+    assert run.code in (0, 1), run.stderr
+    findings = json.loads(run.stdout)["findings"]
+    return {f["module"] for f in findings if f["dockerfile"] == dockerfile and f["severity"] == "error" and f.get("module")}
+
+
+def dry_verdict(root: Path, dockerfile: str) -> set[str]:
+    run = predguard("dry-build", dockerfile, "--format", "json", cwd=root)
+    assert run.code in (0, 1), run.stderr
+    report = json.loads(run.stdout)
+    return {f.get("missing") or f["module"] for f in report["failures"] if f["severity"] == "ERROR"}
+
+
+def refresh_manifest(root: Path, dockerfile: str) -> Path:
+    """The tree's manifest for `dockerfile`, derived from the tree's own code (an overlay may change it)."""
+    manifest = root / Path(dockerfile).parent / "imports-manifest.json"
+    run = predguard("imports-manifest", "--dockerfile", dockerfile, "-o", manifest, cwd=root)
+    assert run.code == 0, run.stderr
+    return manifest
+
+
+def real_verdict(docker: Docker, root: Path, dockerfile: str, tag: str) -> tuple[set[str], bool]:
+    """Build the image for real. Where the build's own verify step fails, its output is the
+    verdict; where the image builds, the same check runs inside it with the runner's sys.path.
+    Returns (missing names, whether the build itself failed at the verify step)."""
+    manifest = refresh_manifest(root, dockerfile)
+    built = docker.run("build", "--network", "none", "-f", dockerfile, "-t", tag, ".", cwd=root)
+    output = built.stdout + built.stderr
+    if built.returncode != 0:
+        assert "verify" in output.split("Step ")[-1], f"the build failed before its verify step:\n{output[-2000:]}"
+        return missing_from_text(output), True
+    data = json.loads(manifest.read_text())
+    sys_path = json.loads(predguard("dry-build", dockerfile, "--format", "json", "--mode", "spec", cwd=root).stdout)["sys_path"]
+    modules = [m for m in data["modules"] if m["kind"] != "third_party"]
+    staged = docker.home / f"check-{tag}"
+    staged.mkdir()
+    (staged / "manifest.json").write_text(json.dumps({"version": 1, "modules": modules}))
+    shutil.copy(startup.__file__, staged / "startup.py")
+    ran = docker.run("run", "--rm", "--network", "none", "-v", f"{staged}:/predguard-check:ro", "--entrypoint", "python",
+                     tag, "-I", "-c", CHILD_PROGRAM, "/predguard-check/startup.py", "/predguard-check/manifest.json",
+                     "import", json.dumps(sys_path))
+    assert ran.stdout.strip(), f"the check did not run in the image: {ran.stderr[-2000:]}"
+    return missing_from_report_lines(ran.stdout.splitlines()), False
