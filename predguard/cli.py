@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "imports-manifest": ("predguard.verify.imports_manifest", "write the modules a service needs (its import closure) for the image to verify"),
     "verify-imports": ("predguard.verify.verify_imports", "import every module of a manifest; fail (exit 1) naming each one that is missing"),
     "dry-build": ("predguard.verify.dry_build", "build a Dockerfile's Python tree without Docker and import every module the code needs"),
+    "verify-deploy": ("predguard.verify.verify_deploy", "after a deploy: wait, probe health and smoke endpoints, scan logs; pass, or fail and roll back"),
     "phase-status": ("predguard.processors.phase_status", "report a phase's completion on a date from the run markers"),
     "drift": ("predguard.monitors.drift", "daily drift monitor: hit rates per model, alert Slack on a real drop ('drift backtest' replays a season)"),
     "validate": ("predguard.monitors.validate.command", "daily data-validation report: mode-aware checks in one batched query, Slack only for real issues"),

@@ -163,7 +163,7 @@ def _verify_in_child(analysis: ServiceAnalysis, manifest: Manifest, tree: Path, 
     modules = [m for m in manifest.modules if m.kind != "third_party"]  # third-party ones come from `python`, not the image
     manifest_file = tree.parent / f"{tree.name}.manifest.json"
     manifest_file.write_text(json.dumps({"version": startup.MANIFEST_VERSION, "modules": [
-        {"name": str(_inside(tree, m.name)) if m.kind == "script" else m.name,
+        {"name": str(_inside(tree, m.name)) if m.kind == "script" and m.name.startswith("/") else m.name,
          "optional": m.optional, "imported_from": m.imported_from, "kind": m.kind} for m in modules]}))
     roots = [str(_inside(tree, d)) for d in analysis.sys_path]
     cwd = _inside(tree, analysis.image.workdir or "/")

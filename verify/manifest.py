@@ -95,7 +95,11 @@ def build_manifest(analysis: ServiceAnalysis) -> Manifest:
     names = sorted(first_party.keys() | refs.keys())
     modules = [_module(name, "first_party", refs.get(name, []), required=name in entries) for name in names]
     modules += [_module(name, "third_party", spots, required=False) for name, spots in third_party.items()]
-    modules += [Module(script, kind="script") for script in analysis.result.entry.scripts]
+    workdir = (analysis.image.workdir or "/").rstrip("/") + "/"
+    # A script under WORKDIR is named relative to it (the check runs there, in the image and in a
+    # dry build alike); any other by its absolute image path.
+    modules += [Module(script[len(workdir):] if script.startswith(workdir) else script, kind="script")
+                for script in analysis.result.entry.scripts]
     order = {"first_party": 0, "third_party": 1, "script": 2}
     modules.sort(key=lambda m: (order.get(m.kind, 3), m.name))
     entry_names = (*analysis.result.entry.modules, *analysis.result.entry.scripts)

@@ -21,8 +21,9 @@ one summary line with the time taken. Modules marked optional in the manifest (t
 guarded by ``except ImportError``) are reported as warnings and do not fail the check.
 
 The manifest (``predguard imports-manifest`` writes it from the code) is JSON, or text with one
-module a line (``?name`` marks an optional one, ``#`` starts a comment, ``/path/x.py`` is a file
-the runner executes as a script: import mode runs it under another name than ``__main__``).
+module a line (``?name`` marks an optional one, ``#`` starts a comment, ``path/x.py`` — relative to
+the working directory, or absolute — is a file the runner executes as a script: import mode runs it
+under another name than ``__main__``).
 
 Run as ``python -m predguard.verify.startup --manifest FILE [--mode spec|import] [--format text|json]``:
 exit 0 all importable, 1 failures, 2 a missing, corrupt or empty manifest or a bad module name.
@@ -165,13 +166,14 @@ class _Checker:
             self._fail(module, f"ImportError: cannot load {module.name!r} as Python")
             return
         loaded = importlib.util.module_from_spec(spec)
-        sys.path.insert(0, os.path.dirname(module.name))
+        script_dir = os.path.dirname(os.path.abspath(module.name))
+        sys.path.insert(0, script_dir)
         sys.modules[spec.name] = loaded
         try:
             spec.loader.exec_module(loaded)
         finally:
             sys.modules.pop(spec.name, None)
-            sys.path.remove(os.path.dirname(module.name))
+            sys.path.remove(script_dir)
 
     def _fail(self, module: Module, error: str, *, missing: str | None = None, raised_at: str | None = None) -> None:
         self.failures.append(Failure(module.name, error, module.optional, module.imported_from, missing, raised_at))
@@ -215,8 +217,8 @@ def verify_imports(modules: Iterable[str | Module], *, mode: str = "import", man
 
 def _check_name(name: str, where: str, *, script: bool = False) -> None:
     if script:
-        if not (isinstance(name, str) and name.startswith("/") and name.endswith(".py")):
-            raise ManifestError(f"{name!r} is not the absolute path of a .py script", where)
+        if not (isinstance(name, str) and name.endswith(".py") and name.strip() == name and "\0" not in name):
+            raise ManifestError(f"{name!r} is not the path of a .py script", where)
         return
     if not isinstance(name, str) or not _DOTTED.match(name):
         raise ManifestError(f"{name!r} is not a dotted module name", where)
@@ -276,7 +278,7 @@ def _parse_text(text: str, where: str) -> list[Module]:
             continue
         optional = line.startswith("?")
         name = line[1:].strip() if optional else line
-        script = name.startswith("/")
+        script = name.endswith(".py")  # a path; a module named `py` would be written without it
         _check_name(name, f"{where}:{number}", script=script)
         modules.append(Module(name, optional=optional, kind="script" if script else "first_party"))
     return modules

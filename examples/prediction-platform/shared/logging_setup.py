@@ -8,7 +8,10 @@ import sys
 
 class _Json(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return json.dumps({"severity": record.levelname, "logger": record.name, "message": record.getMessage()})
+        entry = {"severity": record.levelname, "logger": record.name, "message": record.getMessage()}
+        if record.exc_info:  # the traceback is the evidence (Cloud Error Reporting reads stack_trace)
+            entry["stack_trace"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
 
 
 def setup(level: int = logging.INFO) -> None:
