@@ -7,10 +7,11 @@ Runs inside every service image, so it needs the standard library only (a test c
 
 Two modes:
 
-- ``spec`` asks ``importlib.util.find_spec`` whether each module can be found, without running
-  the module's own code — fast enough for every start-up. A dotted name still imports its
-  parent packages (that is how Python finds a submodule), so a package ``__init__`` that raises
-  is reported, but a module that raises at import time (not an ImportError) passes.
+- ``spec`` asks the import system's finders (``sys.meta_path``, each part of a dotted name in
+  its parent package's ``__path__``) whether each module can be found, without running any
+  module code — not even the parent packages' ``__init__`` (``importlib.util.find_spec`` would
+  import them) — fast enough for every start-up. A module (or package ``__init__``) that raises
+  at import time passes in this mode.
 - ``import`` really imports each module, so it also reports errors raised at import time
   (a ``KeyError`` on a missing setting, a failing relative import, a missing third-party
   dependency of a first-party module). Use it at image build time, where the cost is paid once.
@@ -136,14 +137,16 @@ class Report:
 class _Checker:
     mode: str
     failures: list[Failure] = field(default_factory=list)
+    found: dict[str, Any] = field(default_factory=dict)  # spec mode: name -> spec (None: not found)
 
     def check(self, module: Module) -> None:
         try:
             if module.kind == "script":
                 self._script(module)
             elif self.mode == "spec":
-                if importlib.util.find_spec(module.name) is None:
-                    self._fail(module, f"ModuleNotFoundError: No module named {module.name!r}", missing=module.name)
+                problem = _find(module.name, self.found)
+                if problem is not None:
+                    self._fail(module, f"ModuleNotFoundError: {problem[0]}", missing=problem[1])
             else:
                 importlib.import_module(module.name)
         except ModuleNotFoundError as exc:
@@ -188,6 +191,35 @@ class _Checker:
             return None
         last = frames[-1]
         return f"{last.filename}:{last.lineno}"
+
+
+def _find(name: str, found: dict[str, Any]) -> tuple[str, str] | None:
+    """Find `name` the way the import system would — every finder on sys.meta_path, each part in
+    its parent package's __path__ — without importing anything, not even the parent packages
+    (importlib.util.find_spec would run their __init__). None when found, else (message, missing
+    name) worded as Python words ModuleNotFoundError. `found` remembers specs between calls, so a
+    package shared by many modules is looked up once."""
+    parts = name.split(".")
+    path: list[str] | None = None
+    for index in range(len(parts)):
+        current = ".".join(parts[: index + 1])
+        loaded = sys.modules.get(current)
+        if loaded is not None:
+            locations = getattr(loaded, "__path__", None)
+        else:
+            if current not in found:
+                found[current] = next((spec for finder in sys.meta_path if hasattr(finder, "find_spec")
+                                       if (spec := finder.find_spec(current, path, None)) is not None), None)
+            spec = found[current]
+            if spec is None:
+                return f"No module named {current!r}", current
+            locations = spec.submodule_search_locations
+        if index + 1 < len(parts):
+            if locations is None:
+                child = ".".join(parts[: index + 2])
+                return f"No module named {child!r}; {current!r} is not a package", child
+            path = list(locations)
+    return None
 
 
 def _describe(exc: BaseException) -> str:

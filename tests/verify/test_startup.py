@@ -156,3 +156,17 @@ def test_the_runtime_library_needs_only_the_standard_library(tmp_path: Path) -> 
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[0] == "[]"
     assert proc.stdout.splitlines()[-1] == "0"
+
+
+def test_spec_mode_runs_no_code_at_all_not_even_parent_packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = _tree(tmp_path / "t", {"boom/__init__.py": "raise RuntimeError('package code ran')\n", "boom/leaf.py": "",
+                                  "flat.py": ""})
+    monkeypatch.syspath_prepend(str(root))
+    report = verify_imports(["boom.leaf", "boom.absent", "flat.sub"], mode="spec")
+    assert "boom" not in sys.modules
+    assert [(f.module, f.error) for f in report.failures] == [
+        ("boom.absent", "ModuleNotFoundError: No module named 'boom.absent'"),
+        ("flat.sub", "ModuleNotFoundError: No module named 'flat.sub'; 'flat' is not a package"),
+    ]
+    (imported,) = verify_imports(["boom.leaf"], mode="import").failures  # import mode runs the package
+    assert imported.error == "RuntimeError: package code ran"
