@@ -51,8 +51,8 @@ class Manifest:
         if fmt == "json":  # one module a line: small diffs when the code changes
             data = self.to_json()
             head = {k: v for k, v in data.items() if k != "modules"}
-            lines = ",\n".join("  " + json.dumps(m) for m in data["modules"])
-            return json.dumps(head)[:-1] + ',\n "modules": [\n' + lines + "\n]}\n"
+            entries = ",\n".join("  " + json.dumps(m) for m in data["modules"])
+            return json.dumps(head)[:-1] + ',\n "modules": [\n' + entries + "\n]}\n"
         lines = [f"# {GENERATED_BY} from {self.source}; one module a line, ?name = optional"]
         for m in self.modules:
             where = f"  # {m.kind}, from {m.imported_from}" if m.imported_from else f"  # {m.kind}"
