@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--pattern", action="append", default=[], metavar="REGEX", help="another log pattern that fails the run (repeatable)")
     parser.add_argument("--strict", action="store_true", help="inconclusive checks fail the run too")
     parser.add_argument("--on-fail", metavar="CMD", help="run once when the verdict is fail (e.g. a rollback)")
-    parser.add_argument("--format", default="text", choices=("text", "json", "junit"))
+    parser.add_argument("--format", default="text", choices=("text", "json", "junit"), help="report format (default: text)")
     parser.add_argument("-q", "--quiet", action="store_true", help="do not log readiness retries")
     return parser
 
