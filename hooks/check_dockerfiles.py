@@ -63,7 +63,11 @@ class _Outcome:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     root = Path(args.root)
-    if not root.is_dir():
+    try:
+        is_dir = root.is_dir()
+    except OSError as exc:  # e.g. a parent without search permission
+        raise InputError(f"cannot read {args.root} ({exc.strerror or exc})", where="--root") from None
+    if not is_dir:
         raise InputError(f"not a directory: {args.root}", where="--root")
     root = root.resolve()
     default_config = root / "pyproject.toml"

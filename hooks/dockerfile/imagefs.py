@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from predguard.errors import InputError
+
 from predguard.hooks.dockerfile.dockerignore import DockerIgnore, IgnorePattern, compile_pattern
 
 SKIPPED_DIRS = frozenset({".git"})
@@ -87,8 +89,13 @@ class ContextIndex:
                         entries.append((entry.name, entry.stat(follow_symlinks=False).st_mode))
                     except OSError:
                         continue
+        except PermissionError as exc:
+            # docker build fails on it too ("error from sender: ... permission denied"): say so,
+            # rather than report the files below as missing or excluded.
+            raise InputError(f"cannot read directory {rel_dir or '.'} of the build context ({exc.strerror})",
+                             where=str(self.root)) from None
         except OSError:
-            pass
+            pass  # not a directory, or gone: nothing below it
         entries.sort()
         self.dirs_listed += 1
         self._listings[rel_dir] = entries

@@ -211,3 +211,62 @@ def test_a_fifo_named_dockerfile_is_one_error_line_not_a_hang(tmp_path: Path) ->
     (root / "pipe").mkdir()
     os.mkfifo(root / "pipe" / "Dockerfile")
     one_error_line(run_check("--root", root, cwd=root, timeout=30), "pipe/Dockerfile", "not a regular file")
+
+
+def test_an_unreadable_directory_in_the_context_is_one_error_line_not_missing_files() -> None:
+    """docker build fails on an unreadable directory too; predguard must not call its files
+    'missing or excluded by .dockerignore'. Root reads everything, so the check runs in a forked
+    child that drops to an unprivileged user (after this process has loaded every module)."""
+    if not hasattr(os, "fork"):
+        pytest.skip("needs os.fork")
+    import io
+    import contextlib
+    import pkgutil
+    import importlib
+
+    import predguard.hooks
+    from predguard.cli import main
+
+    for module in pkgutil.walk_packages(predguard.hooks.__path__, "predguard.hooks."):
+        importlib.import_module(module.name)  # the child cannot read the interpreter's files
+    import shutil
+    import tempfile
+
+    tmp_path = Path(tempfile.mkdtemp(prefix="predguard-unreadable-"))  # pytest's own is private to root
+    tmp_path.chmod(0o755)
+    root = tmp_path / "repo"
+    service(root)
+    (root / "app" / "secret").mkdir()
+    (root / "app" / "secret" / "__init__.py").write_text("")
+    (root / "app" / "main.py").write_text("import app.secret\n")
+    for path in [tmp_path, *root.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    root.chmod(0o755)
+    (root / "app" / "secret").chmod(0)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: drop privileges, run the check, report through the pipe
+        code = 99
+        try:
+            if os.geteuid() == 0:
+                os.setgid(65534)
+                os.setuid(65534)
+            err = io.StringIO()
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+                code = main(["check-dockerfiles", "--root", str(root), "--no-cache"])
+            os.write(write, err.getvalue().encode())
+        except BaseException:  # noqa: BLE001 - whatever broke, the parent must see it
+            import traceback
+
+            os.write(write, traceback.format_exc().encode())
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        stderr = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    (root / "app" / "secret").chmod(0o755)
+    shutil.rmtree(tmp_path)
+    assert os.waitstatus_to_exitcode(status) == 2, stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(PROG) and "cannot read directory app/secret" in lines[0], stderr
