@@ -12,8 +12,10 @@ Exit codes: 0 when the job ran — an alert is the signal, not a failed job; 1 w
 `--fail-on breach` (or `drift_warning`) is given and such an alert is firing; 2 for bad
 input (a malformed source, a missing or mistyped column, no rows in the window, a date in
 the future, ...), always with one line saying what and where; 75 (EX_TEMPFAIL) when the job
-ran but a notification is pending: another run claimed it within its 15-minute lease (running
-now, or crashed after sending) — run again after the time the output names (when 1 applies, 1 wins).
+ran but an alert was not delivered: another run claimed it within its 15-minute lease (running
+now, or crashed after sending) — run again after the time the output names — or its delivery
+failed (kept in the outbox for the next run, or dead-lettered; the output says which), so a
+scheduler sees it (when 1 applies, 1 wins).
 
 JSON output of the daily job (stable; fields are only ever added):
     as_of, source, window {start, end}, bytes_processed (BigQuery dry-run estimate, null for
@@ -121,7 +123,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, today:
     firing = {kind for verdict in run.verdicts for kind in verdict.firing}
     if fail_on != "never" and fail_on in firing:
         return EXIT_FINDINGS
-    return EXIT_PENDING if run.pending else EXIT_OK
+    undelivered = run.pending or any(s.sent is False for s in run.sent)
+    return EXIT_PENDING if undelivered else EXIT_OK
 
 
 def backtest_main(argv: Sequence[str], *, out: TextIO, today: dt.date) -> int:

@@ -79,3 +79,19 @@ def test_the_bundled_season_without_as_of_says_to_pass_one() -> None:
     # The bundled season is over: the first obvious command must say what to do next.
     line = expect_input_error(*SOURCE)
     assert "no rows with a game date" in line and "pass --as-of with a day the source has graded predictions" in line
+
+
+def test_an_alert_that_could_not_be_delivered_is_exit_75_not_0(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from tests.monitors.test_drift_cli import cli
+
+    with socket.socket() as s:  # a port nothing listens on: the connection is refused
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "pyproject.toml").write_text('[tool.predguard.drift.slack]\nwebhook_env = "TEST_HOOK"\n')
+    monkeypatch.setenv("TEST_HOOK", f"http://127.0.0.1:{port}/services/T/B/X")
+    code, out, err = cli(*SOURCE, "--as-of", IN_INCIDENT, "--state", str(tmp_path / "state.sqlite"),
+                         "--config", str(tmp_path / "pyproject.toml"))
+    assert code == 75, (out, err)
+    assert "kept in the outbox for the next run" in out
