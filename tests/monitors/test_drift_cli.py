@@ -183,7 +183,9 @@ max_retries = 0
 def test_slack_down_then_up_delivers_exactly_once_and_resolves_in_the_thread(in_tmp: Path, slack_server, monkeypatch: pytest.MonkeyPatch) -> None:
     config = slack_config(in_tmp, slack_server, monkeypatch)
     slack_server.always("/api/chat.postMessage", Reply(500))
-    down = json_run("--config", str(config), "--as-of", IN_INCIDENT)
+    code, out, err = cli("--config", str(config), "--as-of", IN_INCIDENT, "--format", "json")
+    assert code == 75, err  # the alert is not delivered yet: a scheduler must be able to tell
+    down = json.loads(out)
     assert down["notifications"][0]["sent"] is False
     assert slack_server.posted_messages() == []
     slack_server.always("/api/chat.postMessage", None)
@@ -247,7 +249,8 @@ def test_a_crash_after_slack_accepted_the_post_never_posts_it_twice(in_tmp: Path
 def test_a_retry_whose_first_attempt_never_arrived_posts_once(in_tmp: Path, slack_server, monkeypatch: pytest.MonkeyPatch) -> None:
     config = slack_config(in_tmp, slack_server, monkeypatch)
     slack_server.script("/api/chat.postMessage", Reply(503))  # refused: nothing was posted
-    assert json_run("--config", str(config), "--as-of", IN_INCIDENT)["notifications"][0]["sent"] is False
+    code, out, err = cli("--config", str(config), "--as-of", IN_INCIDENT, "--format", "json")
+    assert code == 75 and json.loads(out)["notifications"][0]["sent"] is False, err
     retried = json_run("--config", str(config), "--as-of", "2026-01-06")
     assert [n["sent"] for n in retried["notifications"]] == [True]
     assert len(slack_server.calls("/api/conversations.history")) == 1  # looked first (fate unknown), found nothing
@@ -266,7 +269,7 @@ def test_a_failed_delivery_says_whether_it_will_be_retried(in_tmp: Path, slack_s
     config = slack_config(in_tmp, slack_server, monkeypatch)
     slack_server.always("/api/chat.postMessage", reply)
     code, out, err = cli("--config", str(config), "--as-of", IN_INCIDENT)
-    assert code == 0, err
+    assert code == 75, err  # not delivered, whether kept or dead-lettered: a scheduler must see it
     assert "breach catboost_v8: not sent" in out and says in out
     again = json_run("--config", str(config), "--as-of", "2026-01-06", "--dry-run")
     assert again["notifications"] == []  # a dry run delivers nothing, kept or not
