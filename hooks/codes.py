@@ -1,9 +1,17 @@
-"""The rule catalogue: every finding code predguard emits, with its name, default severity and
-a one-line description. SARIF's `tool.driver.rules` and the README's rule table are made from it,
-so a code is documented in one place only."""
+"""The rule catalogue: every finding code predguard emits, with its name, default severity, the
+lower severities it may be reported at (and when), and a one-line description.
+
+Findings are made here (`new_finding`), never with a literal code and severity at the place that
+detects them, so behaviour cannot drift from the catalogue. SARIF's `tool.driver.rules` and the
+README's rule table (tested against `markdown_table()`) are made from it too.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from predguard.hooks.model import Finding
+
+SEVERITIES = ("error", "warning", "note")  # most to least severe
 
 
 @dataclass(frozen=True)
@@ -12,21 +20,32 @@ class Rule:
     name: str  # kebab-case, stable (SARIF reportingDescriptor.name)
     severity: str  # default: "error" | "warning"
     summary: str  # one line, no trailing period
+    lowered: tuple[str, ...] = ()  # lower severities this rule may be reported at
+    lowered_when: str = ""  # one line: when it is reported at a lower severity
+
+    def allows(self, severity: str) -> bool:
+        return severity == self.severity or severity in self.lowered
 
 
 RULES: dict[str, Rule] = {
     rule.code: rule
     for rule in (
         Rule("PG101", "first-party-module-missing", "error",
-             "A first-party module the service imports is not copied into its image"),
+             "A first-party module the service imports is not copied into its image",
+             ("warning",),
+             "warning: the import is guarded by `except ImportError`"),
         Rule("PG102", "third-party-module-not-installed", "error",
-             "A third-party module the service imports is not installed in its image (reserved)"),
+             "A third-party module the service imports is not installed in its image (reserved, not yet checked)"),
         Rule("PG103", "entrypoint-unresolved", "error",
-             "The image's entrypoint (CMD/ENTRYPOINT or configured) cannot be resolved to a module in the image"),
+             "The image's entrypoint (CMD/ENTRYPOINT or configured) cannot be resolved to a module in the image",
+             ("warning",),
+             "warning: the entrypoint cannot be read or runs code from outside the repository (every copied file is checked instead)"),
         Rule("PG104", "unparsable-python-file", "error",
              "A Python file in the import closure cannot be parsed"),
         Rule("PG105", "copy-source-missing", "error",
-             "A COPY/ADD source is missing from the build context or excluded by .dockerignore"),
+             "A COPY/ADD source is missing from the build context or excluded by .dockerignore",
+             ("warning",),
+             "warning: a wildcard that matches nothing"),
         Rule("PG106", "undefined-variable", "warning",
              "A Dockerfile variable is used but never defined (it expands to an empty string)"),
     )
@@ -38,8 +57,18 @@ def rule_for(code: str) -> Rule:
     return RULES.get(code) or Rule(code, code.lower(), "error", f"predguard finding {code}")
 
 
+def new_finding(code: str, *, severity: str | None = None, **fields: object) -> Finding:
+    """A finding of the catalogued rule `code`, at its default severity unless `severity` names one
+    the rule allows (a programming error otherwise: the catalogue is the contract)."""
+    rule = RULES[code]
+    chosen = severity or rule.severity
+    if not rule.allows(chosen):
+        raise ValueError(f"{code} is never reported as {chosen!r} (catalogue: {rule.severity}, lowered: {rule.lowered})")
+    return Finding(code=code, severity=chosen, **fields)  # type: ignore[arg-type]
+
+
 def markdown_table() -> str:
     """The rule table for the README (`python -c "from predguard.hooks.codes import markdown_table; print(markdown_table())"`)."""
-    rows = ["| code | name | default | what it means |", "|---|---|---|---|"]
-    rows += [f"| `{r.code}` | {r.name} | {r.severity} | {r.summary} |" for r in RULES.values()]
+    rows = ["| code | name | default | what it means | lower severity when |", "|---|---|---|---|---|"]
+    rows += [f"| `{r.code}` | {r.name} | {r.severity} | {r.summary} | {r.lowered_when or '—'} |" for r in RULES.values()]
     return "\n".join(rows)

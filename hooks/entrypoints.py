@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from predguard.hooks.codes import new_finding
 from predguard.hooks.model import Command, Finding, Image
 from predguard.paths import display_path
 
@@ -108,8 +109,8 @@ def plan_entrypoints(
     sys_path = _default_path(image.env, workdir)
     modules, scripts = fallback_entries(image, sys_path)
     reason = f"cannot tell which Python code {_short(origin)} runs" if command else "the final stage has no CMD or ENTRYPOINT"
-    problem = Finding(
-        code="PG103",
+    problem = new_finding(
+        "PG103",
         severity="warning",
         dockerfile=display_path(image.dockerfile, root),
         message=f"{reason}; checking every copied non-test .py file instead "

@@ -13,6 +13,7 @@ from predguard.hooks.dockerfile import dockerignore, imagefs, lexer
 from predguard.hooks.dockerfile.instructions import parse_arg, parse_command, parse_env, parse_flags, parse_json_array, run_text
 from predguard.hooks.dockerfile.lexer import Instruction
 from predguard.hooks.dockerfile.variables import Env, expand
+from predguard.hooks.codes import new_finding
 from predguard.hooks.model import Command, CopySource, Finding, Image, ImageFile
 from predguard.errors import InputError
 from predguard.paths import display_path
@@ -90,9 +91,9 @@ class Builder:
 
     # -- findings -------------------------------------------------------------------------------
 
-    def finding(self, stage: Stage | None, code: str, severity: str, instr: Instruction, token: str | None, message: str, fix: str | None) -> None:
+    def finding(self, stage: Stage | None, code: str, instr: Instruction, token: str | None, message: str, fix: str | None, *, severity: str | None = None) -> None:
         line, column = locate(instr, token)
-        found = Finding(code=code, severity=severity, dockerfile=self.rel_dockerfile, message=message, file=self.rel_dockerfile, line=line, column=column, fix=fix)
+        found = new_finding(code, severity=severity, dockerfile=self.rel_dockerfile, message=message, file=self.rel_dockerfile, line=line, column=column, fix=fix)
         (stage.problems if stage else self.global_problems).append(found)
 
     def expand(self, stage: Stage | None, instr: Instruction, word: str, env: Env, base_vars: bool) -> str:
@@ -101,7 +102,7 @@ class Builder:
             if name in PLATFORM_ARGS or (base_vars and name in BASE_IMAGE_VARIABLES):
                 continue
             self.finding(
-                stage, "PG106", "warning", instr, "${" + name if "${" + name in "\n".join(instr.lines) else "$" + name,
+                stage, "PG106", instr, "${" + name if "${" + name in "\n".join(instr.lines) else "$" + name,
                 f"variable '{name}' is used but no ARG or ENV defines it: it expands to an empty string",
                 f"declare it with 'ARG {name}=<default>' (build args only reach declared ARGs) or set 'ENV {name}=...'",
             )
@@ -213,7 +214,7 @@ class Builder:
         exec_form = parse_json_array(rest)
         raw_words = exec_form if exec_form is not None else rest.split()
         if len(raw_words) < 2:
-            self.finding(stage, "PG105", "error", instr, None, f"{instr.keyword} needs at least one source and a destination", f"write '{instr.keyword} <src>... <dest>'")
+            self.finding(stage, "PG105", instr, None, f"{instr.keyword} needs at least one source and a destination", f"write '{instr.keyword} <src>... <dest>'")
             return
         heredocs = iter(instr.heredocs)
         sources: list[tuple[str, str, str | None]] = []  # (raw token, expanded, heredoc name)
@@ -272,20 +273,20 @@ class Builder:
             pattern = result.ignored_by
             message = f"{kw} source '{src}' is excluded from the build context by {self.ignore_name}:{pattern.line} ('{pattern.text}')"
             fix = f"add '!{imagefs.clean_source(src)}' after line {pattern.line} of {self.ignore_name}, or narrow that pattern"
-            self.finding(stage, "PG105", "error", instr, raw, message, fix)
+            self.finding(stage, "PG105", instr, raw, message, fix)
         elif result.status == "empty-wildcard":
             message = f"{kw} source '{src}' matches nothing in the build context {context} (BuildKit copies nothing and says nothing)"
-            self.finding(stage, "PG105", "warning", instr, raw, message, "correct the pattern or remove it")
+            self.finding(stage, "PG105", instr, raw, message, "correct the pattern or remove it", severity="warning")
         elif result.status == "symlink-loop":
-            self.finding(stage, "PG105", "error", instr, raw, f"{kw} source '{src}' is a symlink loop in the build context {context}", "point the symlink at a real file or directory")
+            self.finding(stage, "PG105", instr, raw, f"{kw} source '{src}' is a symlink loop in the build context {context}", "point the symlink at a real file or directory")
         elif result.status == "outside":
-            self.finding(stage, "PG105", "error", instr, raw, f"{kw} source '{src}' is a symlink leading outside the build context {context}", "copy the target into the context, or build from a wider context")
+            self.finding(stage, "PG105", instr, raw, f"{kw} source '{src}' is a symlink leading outside the build context {context}", "copy the target into the context, or build from a wider context")
         elif result.status == "not-a-file":
-            self.finding(stage, "PG105", "error", instr, raw, f"{kw} source '{src}' is neither a file nor a directory", "copy a regular file or directory")
+            self.finding(stage, "PG105", instr, raw, f"{kw} source '{src}' is neither a file nor a directory", "copy a regular file or directory")
         else:
             message = f"{kw} source '{src}' does not exist in the build context {context}"
             fix = "correct the path (COPY sources are relative to the build context, not to the Dockerfile) or configure the service's context in [tool.predguard]"
-            self.finding(stage, "PG105", "error", instr, raw, message, fix)
+            self.finding(stage, "PG105", instr, raw, message, fix)
 
     def context_label(self) -> str:
         return f"'{self.context_shown}'"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from predguard.hooks.entrypoints import EntryPlan, fallback_entries, plan_entrypoints
+from predguard.hooks.codes import new_finding
 from predguard.hooks.model import Finding, Image
 from predguard.hooks.python import resolve as _resolve
 from predguard.hooks.python.imports import ImportRef, ParsedFile, parse_file
@@ -119,8 +120,8 @@ class _Walk:
     def _fall_back(self, modules: list[str]) -> None:
         """The image runs someone else's module: we cannot tell which of our code it loads."""
         names = ", ".join(modules)
-        self._missing[f"<entry>{names}"] = Finding(
-            code="PG103",
+        self._missing[f"<entry>{names}"] = new_finding(
+            "PG103",
             severity="warning",
             dockerfile=self.dockerfile,
             message=f"the entrypoint runs {names}, which is not code of this repository, so which of its modules "
@@ -152,9 +153,8 @@ class _Walk:
         self._enqueue(_Node(script, Path(os.path.abspath(source)), False, (script,), script=True))
 
     def _entry_problem(self, message: str) -> None:
-        self._missing[f"<entry>{message}"] = Finding(
-            code="PG103",
-            severity="error",
+        self._missing[f"<entry>{message}"] = new_finding(
+            "PG103",
             dockerfile=self.dockerfile,
             message=f"{message} ({self.plan.origin})",
             file=self.dockerfile,
@@ -273,9 +273,9 @@ class _Walk:
             return  # keep the first (shortest-chain) report; a required import outranks an optional one
         if optional:
             message += " (the import is optional: it is guarded by `except ImportError`)"
-        self._missing[module] = Finding(
-            code="PG101",
-            severity="warning" if optional else "error",
+        self._missing[module] = new_finding(
+            "PG101",
+            severity="warning" if optional else None,
             dockerfile=self.dockerfile,
             message=message,
             file=file,
@@ -293,9 +293,8 @@ class _Walk:
         if parsed.suppressed(problem.line, "PG104") or node.file in self._broken:
             return
         shown = display_path(node.file, self.root)
-        self._broken[node.file] = Finding(
-            code="PG104",
-            severity="error",
+        self._broken[node.file] = new_finding(
+            "PG104",
             dockerfile=self.dockerfile,
             message=f"{shown} {problem.message}; its imports cannot be checked",
             file=shown,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -210,3 +211,20 @@ def test_the_rule_catalogue_covers_every_code_and_renders_for_the_readme() -> No
     assert rule_for("PG999").name == "pg999"
     table = markdown_table().splitlines()
     assert len(table) == 2 + len(RULES) and table[2].startswith("| `PG101` | first-party-module-missing | error |")
+
+
+def test_readme_rule_table_is_the_catalogue() -> None:
+    from predguard.hooks.codes import markdown_table
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert markdown_table() in readme, "README's rule table differs from hooks/codes.py: paste markdown_table()"
+
+
+def test_a_finding_takes_code_and_severity_from_the_catalogue() -> None:
+    from predguard.hooks.codes import new_finding
+
+    where = dict(dockerfile="Dockerfile", message="m", file="Dockerfile", line=1, column=1)
+    assert new_finding("PG106", **where).severity == "warning"
+    assert new_finding("PG105", severity="warning", **where).severity == "warning"
+    with pytest.raises(ValueError, match="PG104 is never reported as 'warning'"):
+        new_finding("PG104", severity="warning", **where)
