@@ -9,8 +9,9 @@ Exit codes: 0 no error-severity finding (warnings alone do not fail), 1 at least
 A Dockerfile that cannot be modelled is reported with status "error" while the others are still
 checked, and the run exits 2.
 
-Data flow per Dockerfile: config + discovery -> (context, reason) via predguard.hooks.dockerfile.find_context
--> Image via predguard.hooks.dockerfile.load_image -> CheckResult via predguard.hooks.python.check_image ->
+Data flow per Dockerfile, each step called here in turn: config + discovery -> (context, reason) via
+predguard.hooks.dockerfile.find_context -> Image via predguard.hooks.dockerfile.load_image -> EntryPlan via
+predguard.hooks.entrypoints.plan_entrypoints -> CheckResult via predguard.hooks.python.check_image ->
 Dockerfile pragmas applied -> one Report -> predguard.hooks.reporters.<format>.
 """
 from __future__ import annotations
@@ -208,6 +209,7 @@ def _context(dockerfile: Path, root: Path, config: Config) -> tuple[Path, str] |
 
 def _check(dockerfile: Path, root: Path, config: Config, context: tuple[Path, str] | _NoContext) -> _Outcome:
     from predguard.hooks.dockerfile import load_image
+    from predguard.hooks.entrypoints import plan_entrypoints
     from predguard.hooks.python import check_image
 
     service_config = config.service_for(dockerfile) or ServiceConfig(dockerfile=dockerfile)
@@ -223,8 +225,8 @@ def _check(dockerfile: Path, root: Path, config: Config, context: tuple[Path, st
             build_args={**config.build_args, **service_config.build_args},
             target=service_config.target,
         )
-        result = check_image(image, root=root, service=service, entrypoints=service_config.entrypoints,
-                             first_party=config.first_party)
+        plan = plan_entrypoints(image, override=service_config.entrypoints, root=root, service=service)
+        result = check_image(image, plan, root=root, service=service, first_party=config.first_party)
     except InputError as exc:
         return _Outcome(dataclasses.replace(base, status="error", error=str(exc)))
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from predguard.hooks.entrypoints import EntryPlan, fallback_entries, plan_entrypoints
+from predguard.hooks.entrypoints import EntryPlan, fallback_entries
 from predguard.hooks.codes import new_finding
 from predguard.hooks.model import Finding, Image
 from predguard.hooks.python import resolve as _resolve
@@ -45,16 +45,15 @@ class _Node:
 
 def check_image(
     image: Image,
+    plan: EntryPlan,
     *,
     root: Path,
     service: str | None,
-    entrypoints: Sequence[str] | None = None,
     first_party: Sequence[str] | None = None,
 ) -> CheckResult:
-    """Every first-party module the image's entrypoints import, and what the image lacks of them."""
+    """Every first-party module `plan`'s entries (predguard.hooks.entrypoints) import, and what the image lacks of them."""
     started = time.perf_counter()
     _resolve.clear_caches()  # the tree may have changed since the last check in this process
-    plan = plan_entrypoints(image, override=entrypoints, root=root, service=service)
     walk = _Walk(image, root, service, plan, Resolver(image, plan.sys_path, tuple(first_party or ())))
     walk.run()
     _log.debug(

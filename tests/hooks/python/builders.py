@@ -7,7 +7,9 @@ import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from predguard.hooks.entrypoints import plan_entrypoints
 from predguard.hooks.model import Command, CopySource, Image, ImageFile
+from predguard.hooks.python import CheckResult, check_image
 
 DOCKERFILE_LINE = 1  # copies get lines 2, 3, ...; CMD/ENTRYPOINT come after them
 
@@ -75,3 +77,16 @@ def make_image(
         copies=tuple(sources),
         opaque_dirs=tuple(opaque),
     )
+
+
+def check(
+    image: Image,
+    *,
+    root: Path,
+    service: str | None,
+    entrypoints: Sequence[str] | None = None,
+    first_party: Sequence[str] | None = None,
+) -> CheckResult:
+    """The two steps check-dockerfiles runs for an image: plan the entrypoints, then the import closure."""
+    plan = plan_entrypoints(image, override=entrypoints, root=root, service=service)
+    return check_image(image, plan, root=root, service=service, first_party=first_party)

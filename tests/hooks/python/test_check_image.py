@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from predguard.hooks.python import check_image, imports
-from tests.hooks.python.builders import make_image, write_tree
+from predguard.hooks.python import imports
+from tests.hooks.python.builders import check, make_image, write_tree
 
 COORDINATOR_APP = '''"""The coordinator."""
 from __future__ import annotations
@@ -50,7 +50,7 @@ def coordinator(context: Path, copies: list[tuple[str, str]]):
 
 def test_the_incident_is_exactly_one_pg101_with_line_chain_and_fix(tmp_path: Path) -> None:
     write_tree(tmp_path, PLATFORM)
-    result = check_image(coordinator(tmp_path, COORDINATOR_COPIES), root=tmp_path, service="coordinator")
+    result = check(coordinator(tmp_path, COORDINATOR_COPIES), root=tmp_path, service="coordinator")
     [finding] = result.findings
     assert finding.to_json() == {
         "code": "PG101",
@@ -74,7 +74,7 @@ def test_the_incident_is_exactly_one_pg101_with_line_chain_and_fix(tmp_path: Pat
 def test_the_fixed_incident_is_clean(tmp_path: Path) -> None:
     write_tree(tmp_path, PLATFORM)
     fixed = [*COORDINATOR_COPIES, ("predictions/worker/", "./predictions/worker/")]
-    result = check_image(coordinator(tmp_path, fixed), root=tmp_path, service="coordinator")
+    result = check(coordinator(tmp_path, fixed), root=tmp_path, service="coordinator")
     assert result.findings == ()
     assert result.closure == {tmp_path / p for p in PLATFORM if p != "predictions/worker/model.py"} | {
         tmp_path / "predictions/worker/model.py"
@@ -87,7 +87,7 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "prediction-platfor
 def test_the_bundled_example_platform_incident(tmp_path: Path) -> None:
     context = tmp_path / "platform"
     shutil.copytree(EXAMPLE, context)
-    result = check_image(coordinator(context, COORDINATOR_COPIES), root=context, service="coordinator")
+    result = check(coordinator(context, COORDINATOR_COPIES), root=context, service="coordinator")
     assert [(f.code, f.module, f.file, f.fix) for f in result.findings] == [
         ("PG101", "predictions.worker.data_loaders", "predictions/coordinator/app.py", "COPY predictions/worker/ ./predictions/worker/")
     ]
@@ -98,26 +98,26 @@ def test_first_party_roots_from_config_and_context(tmp_path: Path) -> None:
     write_tree(tmp_path, {"svc/main.py": "import shared.config\nimport common.util\n", "shared/__init__.py": "",
                           "shared/config.py": "", "common/util.py": ""})
     image = make_image(tmp_path, [("svc/", "./")], cmd="python -m main")
-    result = check_image(image, root=tmp_path, service="svc")
+    result = check(image, root=tmp_path, service="svc")
     # a regular package at the context root is first-party; a bare directory (`common`, PEP 420) is not evidence enough
     assert [(f.module, f.fix) for f in result.findings] == [("shared.config", "COPY shared/ ./shared/")]
     assert set(result.third_party) == {"common"}
-    configured = check_image(image, root=tmp_path, service="svc", first_party=["common"])
+    configured = check(image, root=tmp_path, service="svc", first_party=["common"])
     assert {f.module for f in configured.findings} == {"shared.config", "common.util"}
     assert configured.third_party == {}
 
 
 def test_optional_third_party_imports_are_not_recorded(tmp_path: Path) -> None:
     write_tree(tmp_path, {"app/__init__.py": "", "app/main.py": "try:\n    import ujson\nexcept ImportError:\n    import json\nimport yaml\n"})
-    result = check_image(make_image(tmp_path, [("app/", "./app/")], cmd="python -m app.main"), root=tmp_path, service=None)
+    result = check(make_image(tmp_path, [("app/", "./app/")], cmd="python -m app.main"), root=tmp_path, service=None)
     assert set(result.third_party) == {"yaml"}
 
 
 def test_entrypoint_override(tmp_path: Path) -> None:
     write_tree(tmp_path, {"app/__init__.py": "", "app/main.py": "", "app/jobs.py": "import lib.x\n", "lib/__init__.py": "", "lib/x.py": ""})
     image = make_image(tmp_path, [("app/", "./app/")], cmd="python -m app.main")
-    assert check_image(image, root=tmp_path, service=None).findings == ()
-    result = check_image(image, root=tmp_path, service=None, entrypoints=["app.jobs"])
+    assert check(image, root=tmp_path, service=None).findings == ()
+    result = check(image, root=tmp_path, service=None, entrypoints=["app.jobs"])
     assert [f.module for f in result.findings] == ["lib.x"]
     assert result.entry.origin == "config override: app.jobs"
 
@@ -127,10 +127,10 @@ def test_files_shared_between_dockerfiles_are_parsed_once(tmp_path: Path, monkey
     parsed: list[Path] = []
     real_parse = imports._parse
     monkeypatch.setattr(imports, "_parse", lambda path, data: parsed.append(path) or real_parse(path, data))
-    check_image(coordinator(tmp_path, COORDINATOR_COPIES), root=tmp_path, service="coordinator")
+    check(coordinator(tmp_path, COORDINATOR_COPIES), root=tmp_path, service="coordinator")
     worker = make_image(tmp_path, [("shared/", "./shared/"), ("predictions/", "./predictions/")],
                         cmd=["python", "-m", "predictions.worker.data_loaders"], dockerfile="predictions/worker/Dockerfile")
-    check_image(worker, root=tmp_path, service="worker")
+    check(worker, root=tmp_path, service="worker")
     assert len(parsed) == len(set(parsed))
     assert tmp_path / "shared/config.py" in parsed
 
@@ -152,7 +152,7 @@ def test_a_5mb_generated_module_is_parsed_and_followed(tmp_path: Path) -> None:
     write_tree(tmp_path, {"app/__init__.py": "", "app/main.py": "from app import generated\n", "app/generated.py": generated,
                           "lib/__init__.py": "", "lib/late.py": ""})
     assert (tmp_path / "app/generated.py").stat().st_size >= 5 * 1024 * 1024
-    result = check_image(make_image(tmp_path, [("app/", "./app/")], cmd="python -m app.main"), root=tmp_path, service=None)
+    result = check(make_image(tmp_path, [("app/", "./app/")], cmd="python -m app.main"), root=tmp_path, service=None)
     [finding] = result.findings
     assert (finding.module, finding.file, finding.line) == ("lib.late", "app/generated.py", generated.count("\n") - 1)
 
@@ -160,7 +160,7 @@ def test_a_5mb_generated_module_is_parsed_and_followed(tmp_path: Path) -> None:
 def test_a_5mb_module_with_a_syntax_error_at_the_end_is_pg104(tmp_path: Path) -> None:
     generated = _generated_module(5 * 1024 * 1024, "    return TABLE[key\n")
     write_tree(tmp_path, {"app/__init__.py": "", "app/main.py": "import app.generated\n", "app/generated.py": generated})
-    result = check_image(make_image(tmp_path, [("app/", "./app/")], cmd="python -m app.main"), root=tmp_path, service=None)
+    result = check(make_image(tmp_path, [("app/", "./app/")], cmd="python -m app.main"), root=tmp_path, service=None)
     [finding] = result.findings
     assert (finding.code, finding.file) == ("PG104", "app/generated.py")
     assert finding.line == generated.count("\n")  # the unclosed bracket, on the last line

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from predguard.hooks.python import check_image
-from tests.hooks.python.builders import make_image, write_tree
+from tests.hooks.python.builders import check, make_image, write_tree
 
 LIB = {"lib/__init__.py": "", "lib/util.py": "X = 1\n"}
 APP = {"app/__init__.py": ""}
@@ -179,7 +178,7 @@ CASES = [
 def test_closure_findings(tmp_path: Path, case: Case) -> None:
     write_tree(tmp_path, case.files)
     image = make_image(tmp_path, case.copies, workdir=case.workdir, env=case.env, cmd=case.cmd, opaque=case.opaque)
-    result = check_image(image, root=tmp_path, service="svc")
+    result = check(image, root=tmp_path, service="svc")
     assert {(f.code, f.module, f.severity) for f in result.findings} == case.expected, [f.to_json() for f in result.findings]
     if case.fix is not None or case.line is not None or case.chain is not None:
         [finding] = [f for f in result.findings if f.code != "PG103"]

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from predguard.hooks.model import Image
-from predguard.hooks.python import check_image
-from tests.hooks.python.builders import make_image, write_tree
+from tests.hooks.python.builders import check, make_image, write_tree
 from tests.hooks.python.test_closure import CASES, Case
 
 PROBE = """
@@ -66,7 +65,7 @@ def _missing_module_cases() -> list[Case]:
 def test_reported_modules_really_fail_and_the_fix_really_works(tmp_path: Path, case: Case) -> None:
     context = write_tree(tmp_path / "repo", case.files)
     image = make_image(context, case.copies, workdir=case.workdir, env=case.env, cmd=case.cmd, opaque=case.opaque)
-    result = check_image(image, root=context, service="svc")
+    result = check(image, root=context, service="svc")
     missing = [f for f in result.findings if f.code == "PG101" and f.severity == "error"]
     assert missing
     tree = tmp_path / "image"
@@ -95,7 +94,7 @@ def test_the_clean_cases_import_their_entry_modules(tmp_path: Path) -> None:
     for index, case in enumerate(clean):
         context = write_tree(tmp_path / f"repo{index}", case.files)
         image = make_image(context, case.copies, workdir=case.workdir, env=case.env, cmd=case.cmd, opaque=case.opaque)
-        result = check_image(image, root=context, service="svc")
+        result = check(image, root=context, service="svc")
         if not result.entry.modules or case.opaque:
             continue  # scripts run as __main__; opaque dirs hold what we cannot materialise
         tree = tmp_path / f"image{index}"
@@ -110,7 +109,7 @@ def test_the_incident_passes_an_import_smoke_test_but_not_our_check(tmp_path: Pa
 
     context = write_tree(tmp_path / "repo", PLATFORM)
     image = coordinator(context, COORDINATOR_COPIES)
-    [finding] = check_image(image, root=context, service="coordinator").findings
+    [finding] = check(image, root=context, service="coordinator").findings
     tree = tmp_path / "image"
     materialise(image, tree)
     entry, deferred = "predictions.coordinator.app", "predictions.worker.data_loaders"
