@@ -23,6 +23,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from predguard.hooks import discovery
 from predguard.hooks.config import Config, ServiceConfig, load_config
@@ -31,6 +32,9 @@ from predguard.hooks.reporters import FORMATS, DockerfileReport, Report, get_ren
 from predguard.arguments import ArgumentParser
 from predguard.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError, run_cli
 from predguard.paths import display_path
+
+if TYPE_CHECKING:
+    from predguard.hooks.dockerfile.build import Interpreted  # the Dockerfile model loads lazily
 
 PROG = "predguard check-dockerfiles"
 
@@ -154,7 +158,7 @@ class _NoContext:
 
 def _affected_outcomes(
     dockerfiles: Sequence[Path],
-    contexts: dict[Path, tuple[Path, str] | _NoContext],
+    contexts: dict[Path, _Context | _NoContext],
     changed: Sequence[Path],
     root: Path,
     config: Config,
@@ -172,7 +176,7 @@ def _affected_outcomes(
         if any(_affects(c, df, context) for c in changed):
             outcomes.append(_check(df, root, config, context))
         elif not isinstance(context, _NoContext) and any(
-            c.suffix == ".py" and not discovery.is_within(c, context[0]) for c in changed
+            c.suffix == ".py" and not discovery.is_within(c, context.path) for c in changed
         ):
             outcome = _check(df, root, config, context)
             if outcome.report.status != "error" and outcome.closure.intersection(changed):
@@ -180,17 +184,24 @@ def _affected_outcomes(
     return outcomes
 
 
-def _affects(changed: Path, dockerfile: Path, context: tuple[Path, str] | _NoContext) -> bool:
+def _affects(changed: Path, dockerfile: Path, context: _Context | _NoContext) -> bool:
     if isinstance(context, _NoContext):
         # Without a context, judge by the Dockerfile's own directory (where an unreadable one is fixed).
         return context.configured or discovery.affects(changed, dockerfile, dockerfile.parent)
-    return discovery.affects(changed, dockerfile, context[0])
+    return discovery.affects(changed, dockerfile, context.path)
 
 
-def _context(dockerfile: Path, root: Path, config: Config) -> tuple[Path, str] | _NoContext:
+@dataclasses.dataclass(frozen=True)
+class _Context:
+    path: Path  # the build context directory
+    reason: str  # why it was chosen, for users
+    dockerfile: Interpreted  # the Dockerfile, read once for both context discovery and the image
+
+
+def _context(dockerfile: Path, root: Path, config: Config) -> _Context | _NoContext:
     """The build context of `dockerfile` and why it was chosen, or the InputError that says why
-    there is none."""
-    from predguard.hooks.dockerfile import find_context
+    there is none. The Dockerfile is interpreted here, once."""
+    from predguard.hooks.dockerfile import find_context, interpret
 
     service = config.service_for(dockerfile)
     configured = (service.context if service else None) or config.context
@@ -198,17 +209,19 @@ def _context(dockerfile: Path, root: Path, config: Config) -> tuple[Path, str] |
         where = str(config.source) if config.source else display_path(dockerfile, root)
         error = InputError(f"build context of {display_path(dockerfile, root)} is not a directory: {configured}", where=where)
         return _NoContext(error, configured=True)
+    build_args = {**config.build_args, **(service.build_args if service else {})}
     try:
-        context, reason = find_context(dockerfile, root, configured)
+        interpreted = interpret(dockerfile, root=root, build_args=build_args, target=service.target if service else None)
+        context, reason = find_context(dockerfile, root, configured, interpreted=interpreted)
     except InputError as exc:
         return _NoContext(exc, configured=False)
     if configured is not None and config.source is not None:
         reason = f"configured in {config.source.name}"
-    return context.resolve(), reason
+    return _Context(context.resolve(), reason, interpreted)
 
 
-def _check(dockerfile: Path, root: Path, config: Config, context: tuple[Path, str] | _NoContext) -> _Outcome:
-    from predguard.hooks.dockerfile import load_image
+def _check(dockerfile: Path, root: Path, config: Config, context: _Context | _NoContext) -> _Outcome:
+    from predguard.hooks.dockerfile import place
     from predguard.hooks.entrypoints import plan_entrypoints
     from predguard.hooks.python import check_image
 
@@ -217,14 +230,10 @@ def _check(dockerfile: Path, root: Path, config: Config, context: tuple[Path, st
     if isinstance(context, _NoContext):
         return _Outcome(DockerfileReport(path=display_path(dockerfile, root), service=service, context=None,
                                          context_reason="unknown", status="error", error=str(context.error)))
-    context_dir, reason = context
+    context_dir, reason = context.path, context.reason
     base = DockerfileReport(path=display_path(dockerfile, root), service=service, context=display_path(context_dir, root), context_reason=reason)
     try:
-        image = load_image(
-            dockerfile, context_dir, root=root,
-            build_args={**config.build_args, **service_config.build_args},
-            target=service_config.target,
-        )
+        image = place(context.dockerfile, context_dir)
         plan = plan_entrypoints(image, override=service_config.entrypoints, root=root, service=service)
         result = check_image(image, plan, root=root, service=service, first_party=config.first_party)
     except InputError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import ChainMap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,8 +49,12 @@ class Stage:
     cmd: Command | None = None
     copies: list[CopySource] = field(default_factory=list)
     runs: list[tuple[int, str]] = field(default_factory=list)
-    problems: list[Finding] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)  # found reading the Dockerfile (PG106, malformed COPY)
+    placed_problems: list[Finding] = field(default_factory=list)  # found placing files from a context (PG105)
     depends_on: set[int] = field(default_factory=set)
+
+    def reset_files(self) -> None:
+        self.files, self.dirs, self.opaque, self.placed_problems = {}, {"/"}, [], []
 
     @property
     def label(self) -> str:
@@ -77,24 +81,41 @@ class Stage:
 
 @dataclass
 class Builder:
+    """Reads the instructions once (`run`: stages, ARG/ENV/WORKDIR, CMD, every COPY source
+    expanded), recording what depends on the build context as placement steps that `place`
+    replays against a context. Context discovery reads `context_sources` of the same run."""
+
     dockerfile: Path
-    context: Path
     rel_dockerfile: str
     escape: str
     build_args: Mapping[str, str]
-    index: imagefs.ContextIndex
-    ignore_name: str
-    context_shown: str
     stages: list[Stage] = field(default_factory=list)
     global_args: dict[str, str | None] = field(default_factory=dict)
     global_problems: list[Finding] = field(default_factory=list)
+    context_sources: list[str] = field(default_factory=list)  # literal (no wildcard) context paths COPY/ADD read
+    steps: list[Callable[[], None]] = field(default_factory=list)  # placement, in instruction order
+    # Set by `place`:
+    index: imagefs.ContextIndex | None = None
+    ignore_name: str = ".dockerignore"
+    context_shown: str = "."
 
     # -- findings -------------------------------------------------------------------------------
 
     def finding(self, stage: Stage | None, code: str, instr: Instruction, token: str | None, message: str, fix: str | None, *, severity: str | None = None) -> None:
         line, column = locate(instr, token)
         found = new_finding(code, severity=severity, dockerfile=self.rel_dockerfile, message=message, file=self.rel_dockerfile, line=line, column=column, fix=fix)
-        (stage.problems if stage else self.global_problems).append(found)
+        if stage is None:
+            self.global_problems.append(found)
+        else:
+            (stage.placed_problems if self.index is not None else stage.problems).append(found)
+
+    def place(self, index: imagefs.ContextIndex, ignore_name: str, context_shown: str) -> None:
+        """Put the context's files where the recorded COPY/ADD steps put them (replaces any earlier placement)."""
+        self.index, self.ignore_name, self.context_shown = index, ignore_name, context_shown
+        for stage in self.stages:
+            stage.reset_files()
+        for step in self.steps:
+            step()
 
     def expand(self, stage: Stage | None, instr: Instruction, word: str, env: Env, base_vars: bool) -> str:
         result = expand(word, env, self.escape)
@@ -162,9 +183,7 @@ class Builder:
         parent = self.stage_named(image)
         stage = Stage(index=len(self.stages), name=name, line=instr.line, parent=parent)
         if parent is not None:
-            stage.files = dict(parent.files)
-            stage.dirs = set(parent.dirs)
-            stage.opaque = list(parent.opaque)
+            self.steps.append(lambda: _inherit_files(stage, parent))
             stage.env = dict(parent.env)
             stage.workdir = parent.workdir
             stage.entrypoint, stage.cmd = parent.entrypoint, parent.cmd
@@ -202,8 +221,8 @@ class Builder:
 
     def do_workdir(self, stage: Stage, instr: Instruction) -> None:
         path = self.expand(stage, instr, instr.value.strip(), stage.expansion_env(), base_vars=True)
-        stage.workdir = image_abspath(stage.workdir, path)
-        stage.add_dir(stage.workdir)
+        workdir = stage.workdir = image_abspath(stage.workdir, path)
+        self.steps.append(lambda: stage.add_dir(workdir))
 
     def do_copy(self, stage: Stage, instr: Instruction) -> None:
         flags, rest = parse_flags(instr.value)
@@ -230,12 +249,22 @@ class Builder:
         parents = values.get("parents", ["false"])[-1].lower() != "false"
         excludes = tuple(values.get("exclude", ()))
         from_ref = values.get("from", [None])[-1]
+        stage.copies.append(CopySource(line=instr.line, sources=tuple(src for _, src, _ in sources), dest=dest, from_stage=from_ref))
+        if from_ref is None:
+            self.context_sources.extend(
+                clean for raw, src, doc in sources
+                if doc is None and not _URL.match(src) and (clean := imagefs.clean_source(src)) and not imagefs.has_wildcard(clean)
+            )
+        self.steps.append(lambda: self.place_copy(stage, instr, sources, dest_raw, dest, parents, excludes, from_ref))
+
+    def place_copy(
+        self, stage: Stage, instr: Instruction, sources: list[tuple[str, str, str | None]], dest_raw: str, dest: str,
+        parents: bool, excludes: tuple[str, ...], from_ref: str | None,
+    ) -> None:
         wildcard = any(imagefs.has_wildcard(src) for _, src, _ in sources)
         dest_is_dir = (
             dest_raw.endswith("/") or dest_raw in (".", "..") or dest_raw.endswith("/.") or len(sources) > 1 or wildcard or parents or dest in stage.dirs
         )
-        stage.copies.append(CopySource(line=instr.line, sources=tuple(src for _, src, _ in sources), dest=dest, from_stage=from_ref))
-
         if from_ref is not None:
             self.copy_from(stage, instr, from_ref, [src for _, src, _ in sources], dest, dest_is_dir, parents)
             return
@@ -252,6 +281,7 @@ class Builder:
             self.copy_context(stage, instr, raw, src, dest, dest_is_dir, parents, excludes)
 
     def copy_context(self, stage: Stage, instr: Instruction, raw: str, src: str, dest: str, dest_is_dir: bool, parents: bool, excludes: tuple[str, ...]) -> None:
+        assert self.index is not None  # placement only
         result = imagefs.resolve_source(self.index, src, parents=parents, excludes=excludes)
         kw = instr.keyword
         if result.status != "ok":
@@ -322,6 +352,13 @@ class Builder:
             stage.add_dir(dest if dest_is_dir else posixpath.dirname(dest))
 
 
+def _inherit_files(stage: Stage, parent: Stage) -> None:
+    """`FROM <stage>`: the parent's files as they are at this point of the placement."""
+    stage.files = dict(parent.files)
+    stage.dirs = set(parent.dirs)
+    stage.opaque = list(parent.opaque)
+
+
 def image_abspath(workdir: str | None, path: str) -> str:
     """An image path resolved against WORKDIR (default "/"), normalised ("//x" is "/x" here)."""
     joined = posixpath.normpath(posixpath.join(workdir or "/", path))
@@ -364,35 +401,63 @@ def locate(instr: Instruction, token: str | None) -> tuple[int, int]:
 # -- entry point --------------------------------------------------------------------------------
 
 
-def load_image(dockerfile: Path, context: Path, *, root: Path, build_args: Mapping[str, str] | None = None, target: str | None = None) -> Image:
+@dataclass(frozen=True)
+class Interpreted:
+    """A Dockerfile read once: its instructions interpreted, its context-dependent steps recorded.
+    Context discovery reads `context_sources`; `place` makes the Image for a chosen context."""
+
+    dockerfile: Path
+    root: Path
+    rel: str
+    builder: Builder
+    ignored_codes: dict[int, frozenset[str]]
+    target: str | None
+
+    @property
+    def context_sources(self) -> list[str]:
+        """Literal context paths the COPY/ADD instructions of every stage read, in order, once each."""
+        return list(dict.fromkeys(self.builder.context_sources))
+
+
+def interpret(dockerfile: Path, *, root: Path, build_args: Mapping[str, str] | None = None, target: str | None = None) -> Interpreted:
+    """Read and interpret `dockerfile` (InputError when it cannot be read: encoding, heredocs)."""
     rel = display_path(dockerfile, root)
     text = lexer.read_dockerfile(dockerfile, rel)
     lexed = lexer.lex(text, rel)
-    if not any(i.keyword == "FROM" for i in lexed.instructions):
+    builder = Builder(dockerfile=dockerfile, rel_dockerfile=rel, escape=lexed.escape, build_args=dict(build_args or {}))
+    builder.run(lexed.instructions)
+    return Interpreted(dockerfile, root, rel, builder, dict(lexed.ignored_codes), target)
+
+
+def place(interpreted: Interpreted, context: Path) -> Image:
+    """The final stage's Image when `interpreted` is built from `context`."""
+    dockerfile, root, rel, builder = interpreted.dockerfile, interpreted.root, interpreted.rel, interpreted.builder
+    if not builder.stages:
         raise InputError("no FROM instruction: empty or not a Dockerfile", where=rel)
     if not context.is_dir():
         raise InputError(f"build context '{display_path(context, root)}' is not a directory", where=rel)
+    final = _final_stage(builder.stages, interpreted.target, rel)
     ignore = dockerignore.load(dockerfile, context, root)
     ignore_name = display_path(ignore.path, root) if ignore.path else ".dockerignore"
-    builder = Builder(
-        dockerfile=dockerfile, context=context, rel_dockerfile=rel, escape=lexed.escape, build_args=dict(build_args or {}),
-        index=imagefs.ContextIndex.shared(context.resolve(), ignore), ignore_name=ignore_name, context_shown=display_path(context, root),
-    )
-    builder.run(lexed.instructions)
-    final = _final_stage(builder.stages, target, rel)
+    builder.place(imagefs.ContextIndex.shared(context.resolve(), ignore), ignore_name, display_path(context, root))
     closure = _closure(builder.stages, final)
     problems = list(builder.global_problems)
     runs: list[tuple[int, str]] = []
     for stage in builder.stages:
         if stage.index in closure:
-            problems.extend(stage.problems)
+            problems.extend([*stage.problems, *stage.placed_problems])
             runs.extend(stage.runs)
     problems.sort(key=lambda f: (f.line, f.column, f.code))
     return Image(
         dockerfile=dockerfile, context=context, stage=final.label, files=dict(sorted(final.files.items())), workdir=final.workdir,
         env=dict(final.env), entrypoint=final.entrypoint, cmd=final.cmd, copies=tuple(final.copies), opaque_dirs=tuple(final.opaque),
-        runs=tuple(sorted(set(runs))), problems=tuple(problems), ignored_codes=dict(lexed.ignored_codes),
+        runs=tuple(sorted(set(runs))), problems=tuple(problems), ignored_codes=dict(interpreted.ignored_codes),
     )
+
+
+def load_image(dockerfile: Path, context: Path, *, root: Path, build_args: Mapping[str, str] | None = None, target: str | None = None) -> Image:
+    """`interpret` then `place`, for callers that already know the context."""
+    return place(interpret(dockerfile, root=root, build_args=build_args, target=target), context)
 
 
 def _final_stage(stages: list[Stage], target: str | None, where: str) -> Stage:

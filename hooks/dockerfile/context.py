@@ -10,17 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from predguard.errors import InputError
-from predguard.hooks.dockerfile import imagefs, lexer
-from predguard.hooks.dockerfile.instructions import parse_arg, parse_env, parse_flags, parse_json_array
-from predguard.hooks.dockerfile.variables import expand
+from predguard.hooks.dockerfile.build import Interpreted, interpret
 from predguard.paths import display_path
 
 COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 CLOUDBUILD_FILES = ("cloudbuild.yaml", "cloudbuild.yml")
 
 
-def find_context(dockerfile: Path, root: Path, configured: Path | None = None) -> tuple[Path, str]:
-    """(context directory, the reason shown to users)."""
+def find_context(
+    dockerfile: Path, root: Path, configured: Path | None = None, *, interpreted: Interpreted | None = None
+) -> tuple[Path, str]:
+    """(context directory, the reason shown to users). `interpreted` is the Dockerfile already read
+    (build.interpret), so inference uses the very COPY sources the image will be built from."""
     if configured is not None:
         return configured, "configured in pyproject.toml"
     try:
@@ -37,12 +38,12 @@ def find_context(dockerfile: Path, root: Path, configured: Path | None = None) -
             found = _from_cloudbuild(directory / name, target)
             if found is not None:
                 return found, f"from {display_path(directory / name, root)}"
-    return infer_context(dockerfile, root)
+    return infer_context(interpreted or interpret(dockerfile, root=root), root)
 
 
-def infer_context(dockerfile: Path, root: Path) -> tuple[Path, str]:
-    sources = literal_sources(dockerfile, root)
-    home = dockerfile.parent
+def infer_context(interpreted: Interpreted, root: Path) -> tuple[Path, str]:
+    sources = interpreted.context_sources
+    home = interpreted.dockerfile.parent
     if not sources:
         return home, "inferred: the Dockerfile's directory (it copies nothing from a context)"
     for directory in _dirs_up(home, root):
@@ -51,39 +52,6 @@ def infer_context(dockerfile: Path, root: Path) -> tuple[Path, str]:
             return directory, f"inferred: {where}, where every COPY source exists"
     missing = [s for s in sources if not os.path.lexists(home / s)]
     return home, f"inferred: the Dockerfile's directory, though no directory up to the root holds every COPY source (missing here: {', '.join(missing[:3])})"
-
-
-def literal_sources(dockerfile: Path, root: Path) -> list[str]:
-    """Context-relative COPY/ADD sources without wildcards, variables resolved from ARG defaults."""
-    rel = display_path(dockerfile, root)
-    lexed = lexer.lex(lexer.read_dockerfile(dockerfile, rel), rel)
-    env: dict[str, str | None] = {}
-    out: list[str] = []
-    # Variables matter only when a COPY/ADD uses one: otherwise skip expanding every ARG/ENV.
-    track = any("$" in i.value for i in lexed.instructions if i.keyword in ("COPY", "ADD"))
-    for instr in lexed.instructions:
-        if not track and instr.keyword in ("ARG", "ENV"):
-            continue
-        if instr.keyword == "ARG":
-            for name, default in parse_arg(instr.value, lexed.escape):
-                if default is not None:
-                    env[name] = expand(default, env, lexed.escape).text
-        elif instr.keyword == "ENV":
-            for name, value in parse_env(instr.value, lexed.escape):
-                env[name] = expand(value, env, lexed.escape).text
-        elif instr.keyword in ("COPY", "ADD"):
-            flags, rest = parse_flags(instr.value)
-            if any(name == "from" for name, _ in flags):
-                continue
-            words = parse_json_array(rest)
-            words = words if words is not None else rest.split()
-            for raw in words[:-1]:
-                if raw.startswith("<<") or "://" in raw or raw.startswith("git@"):
-                    continue
-                src = imagefs.clean_source(expand(raw, env, lexed.escape).text)
-                if src and not imagefs.has_wildcard(src):
-                    out.append(src)
-    return list(dict.fromkeys(out))
 
 
 def _dirs_up(start: Path, root: Path) -> Iterator[Path]:
