@@ -10,6 +10,8 @@ dropped. Heredoc bodies and `# predguard: ignore[...]` pragmas are attached from
 """
 from __future__ import annotations
 
+import errno
+
 import io
 import re
 from functools import lru_cache
@@ -64,7 +66,8 @@ def read_dockerfile(path: Path, where: str) -> str:
     except IsADirectoryError:
         raise InputError("is a directory, not a Dockerfile", where=where) from None
     except OSError as exc:
-        raise InputError(f"cannot read Dockerfile: {exc.strerror or exc}", where=where) from None
+        reason = "symlink loop" if exc.errno == errno.ELOOP else exc.strerror or exc
+        raise InputError(f"cannot read Dockerfile: {reason}", where=where) from None
     nul = data.find(b"\0")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
