@@ -4,7 +4,7 @@
     python benchmarks/precision.py feast kserve    # some of them
     python benchmarks/precision.py --unlabelled    # also list error findings that have no label yet
 
-Each repository is extracted at its pinned commit (`git archive` from a local bare clone under
+Each repository is extracted at its pinned commit (its tree, from a local bare clone under
 $PREDGUARD_CORPUS_MIRRORS, default /work/.mirror) into a temp dir, checked as a user would
 (`predguard check-dockerfiles --root DIR --format json`, nothing configured), and its error
 findings are joined with the hand labels of benchmarks/corpus-labels.toml:
@@ -25,7 +25,6 @@ import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 import tomllib
 from collections import Counter
@@ -53,14 +52,43 @@ def finding_key(finding: dict[str, object]) -> str:
     return f"{finding['dockerfile']} {finding['code']} {finding['file']}:{finding['line']} {finding.get('module') or '-'}"
 
 
-def extract(mirror: Path, commit: str, into: Path) -> None:
-    archive = subprocess.run(["git", "--git-dir", str(mirror), "archive", "--format=tar", commit],
+def extract(mirror: Path, commit: str, into: Path) -> int:
+    """The tree at `commit` written under `into` (what `git archive` gives, but tolerant of the
+    snapshot's absent largest blobs, which are images and data, never read by the check).
+    Returns how many blobs were absent."""
+    listing = subprocess.run(["git", "--git-dir", str(mirror), "ls-tree", "-r", "-z", "--full-tree", commit],
                              check=True, capture_output=True).stdout
-    with tempfile.TemporaryFile() as handle:
-        handle.write(archive)
-        handle.seek(0)
-        with tarfile.open(fileobj=handle) as tar:
-            tar.extractall(into, filter="tar")
+    entries = []
+    for record in listing.split(b"\0"):
+        if not record:
+            continue
+        meta, path = record.split(b"\t", 1)
+        mode, kind, sha = meta.split()
+        if kind == b"blob":
+            entries.append((mode.decode(), sha.decode(), path.decode("utf-8", "surrogateescape")))
+    batch = subprocess.run(["git", "--git-dir", str(mirror), "cat-file", "--batch"],
+                           input="".join(f"{sha}\n" for _, sha, _ in entries).encode(), check=True, capture_output=True).stdout
+    absent = 0
+    offset = 0
+    for mode, sha, path in entries:
+        newline = batch.index(b"\n", offset)
+        header = batch[offset:newline].split()
+        offset = newline + 1
+        if header[-1] == b"missing":
+            absent += 1
+            continue
+        size = int(header[2])
+        data = batch[offset : offset + size]
+        offset += size + 1
+        target = into / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if mode == "120000":
+            target.symlink_to(data.decode("utf-8", "surrogateescape"))
+        else:
+            target.write_bytes(data)
+            if mode == "100755":
+                target.chmod(0o755)
+    return absent
 
 
 def run_check(root: Path) -> tuple[dict[str, object], float]:
