@@ -15,7 +15,8 @@ from pathlib import Path
 from predguard.errors import InputError
 from predguard.paths import display_path
 from predguard.hooks.config import Config, load_config
-from predguard.hooks.dockerfile import find_context, load_image
+from predguard.hooks.dockerfile import find_context, interpret, place
+from predguard.hooks.entrypoints import plan_entrypoints
 from predguard.hooks.model import Finding, Image, ImageFile
 from predguard.hooks.python import CheckResult, check_image
 
@@ -55,15 +56,13 @@ def analyse_dockerfile(dockerfile: Path, root: Path) -> ServiceAnalysis:
     configured = (service.context if service else None) or config.context
     if configured is not None and not configured.is_dir():
         raise InputError(f"the configured build context is not a directory: {configured}", where=str(config.source))
-    context, _reason = find_context(dockerfile, root, configured)
-    image = load_image(
-        dockerfile, context.resolve(), root=root,
-        build_args={**config.build_args, **(service.build_args if service else {})},
-        target=service.target if service else None,
-    )
+    interpreted = interpret(dockerfile, root=root, build_args={**config.build_args, **(service.build_args if service else {})},
+                            target=service.target if service else None)
+    context, _reason = find_context(dockerfile, root, configured, interpreted=interpreted)
+    image = place(interpreted, context.resolve())
     name = (service.name if service else None) or dockerfile.parent.name
-    result = check_image(image, root=root, service=name,
-                         entrypoints=service.entrypoints if service else None,
+    plan = plan_entrypoints(image, override=service.entrypoints if service else None, root=root, service=name)
+    result = check_image(image, plan, root=root, service=name,
                          first_party=sorted(config.first_party) if config.first_party else None)
     return ServiceAnalysis(root, display_path(dockerfile, root), image, result)
 
@@ -82,7 +81,8 @@ def analyse_entries(entries: Sequence[str], root: Path) -> ServiceAnalysis:
     image = Image(dockerfile=root / "<entries>", context=root, stage=None, files=files, workdir=here,
                   env={}, entrypoint=None, cmd=None, copies=())
     config = _config(root)
-    result = check_image(image, root=root, service=root.name, entrypoints=list(entries),
+    plan = plan_entrypoints(image, override=list(entries), root=root, service=root.name)
+    result = check_image(image, plan, root=root, service=root.name,
                          first_party=sorted(config.first_party) if config.first_party else None)
     return ServiceAnalysis(root, "entries: " + ", ".join(entries), image, result)
 
