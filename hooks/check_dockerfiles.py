@@ -26,7 +26,9 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from predguard.hooks import discovery
+from predguard.hooks.codes import lowered
 from predguard.hooks.config import Config, ServiceConfig, load_config
+from predguard.hooks.pythonless import no_python
 from predguard.hooks.model import CopySource, Finding, Image
 from predguard.hooks.reporters import FORMATS, DockerfileReport, Report, get_renderer
 from predguard.arguments import ArgumentParser
@@ -136,7 +138,7 @@ def _cache_dir(option: str | None, root: Path) -> Path:
 
 
 def _dockerfiles(root: Path, config: Config) -> list[Path]:
-    found = discovery.find_dockerfiles(root, config.exclude)
+    found = discovery.find_dockerfiles(root, config.exclude, default_excludes=config.default_excludes)
     # Configured services count even where the name does not look like a Dockerfile.
     extra = [s.dockerfile for s in config.services if s.dockerfile not in found and discovery.is_within(s.dockerfile, root)]
     return sorted({*found, *extra})
@@ -235,11 +237,17 @@ def _check(dockerfile: Path, root: Path, config: Config, context: _Context | _No
     try:
         image = place(context.dockerfile, context_dir)
         plan = plan_entrypoints(image, override=service_config.entrypoints, root=root, service=service)
+        skip = None if service_config.entrypoints else no_python(image, plan)
+        if skip is not None:
+            return _Outcome(dataclasses.replace(base, status="skipped", reason=skip))
         result = check_image(image, plan, root=root, service=service, first_party=config.first_party)
     except InputError as exc:
         return _Outcome(dataclasses.replace(base, status="error", error=str(exc)))
 
     raw = [*image.problems, *result.findings]
+    if image.assumed:  # a conclusion that rests on what an unknown base image provides is not certain
+        because = f"assuming the base image {image.base} has {', '.join(image.assumed)}"
+        raw = [lowered(f, "warning", because) if f.severity == "error" and f.code in ("PG101", "PG107") else f for f in raw]
     kept = [dataclasses.replace(f, service=f.service or service) for f in raw if not _suppressed(f, image, base.path)]
     kept = list(dict.fromkeys(kept))  # an engine may report the same problem twice
     entry = result.entry

@@ -7,7 +7,7 @@ README's rule table (tested against `markdown_table()`) are made from it too.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from predguard.hooks.model import Finding
 
@@ -33,21 +33,30 @@ RULES: dict[str, Rule] = {
         Rule("PG101", "first-party-module-missing", "error",
              "A first-party module the service imports is not copied into its image",
              ("warning",),
-             "warning: the import is guarded by `except ImportError`"),
+             "warning: the conclusion depends on what an unknown base image defines (its `$HOME`). "
+             "A guarded import (`try: ... except ImportError`) is still an error: first-party code belongs in the image"),
         Rule("PG102", "third-party-module-not-installed", "error",
              "A third-party module the service imports is not installed in its image (reserved, not yet checked)"),
         Rule("PG103", "entrypoint-unresolved", "error",
              "The image's entrypoint (CMD/ENTRYPOINT or configured) cannot be resolved to a module in the image",
              ("warning",),
-             "warning: the entrypoint cannot be read or runs code from outside the repository (every copied file is checked instead)"),
+             "warning: what the entrypoint runs cannot be read, or it runs code from outside the repository: "
+             "nothing is checked for that image (configure `entrypoints` to check it); or the missing entry may come "
+             "from a RUN step or a base image other than the official Python one"),
         Rule("PG104", "unparsable-python-file", "error",
              "A Python file in the import closure cannot be parsed"),
         Rule("PG105", "copy-source-missing", "error",
              "A COPY/ADD source is missing from the build context or excluded by .dockerignore",
-             ("warning",),
-             "warning: a wildcard that matches nothing"),
+             ("warning", "note"),
+             "warning: a wildcard that matches nothing; note: the source is git-ignored or named by the README beside "
+             "the Dockerfile (made or downloaded before `docker build`)"),
         Rule("PG106", "undefined-variable", "warning",
              "A Dockerfile variable is used but never defined (it expands to an empty string)"),
+        Rule("PG107", "import-fails-in-image", "error",
+             "An import fails in the image although its code is copied: a package of the same name earlier on "
+             "sys.path hides it, a module stands where a package is needed, or a relative import has no parent package",
+             ("warning",),
+             "warning: the conclusion depends on what an unknown base image defines (its `$HOME`)"),
     )
 }
 
@@ -65,6 +74,13 @@ def new_finding(code: str, *, severity: str | None = None, **fields: object) -> 
     if not rule.allows(chosen):
         raise ValueError(f"{code} is never reported as {chosen!r} (catalogue: {rule.severity}, lowered: {rule.lowered})")
     return Finding(code=code, severity=chosen, **fields)  # type: ignore[arg-type]
+
+
+def lowered(finding: Finding, severity: str, because: str) -> Finding:
+    """`finding` at a lower severity its rule allows, saying why."""
+    if not rule_for(finding.code).allows(severity):
+        raise ValueError(f"{finding.code} is never reported as {severity!r}")
+    return replace(finding, severity=severity, message=f"{finding.message} ({because})")
 
 
 def markdown_table() -> str:

@@ -4,7 +4,8 @@ Schema (every key optional; paths are relative to the directory of the file that
 
     [tool.predguard]
     context = "."                 # default build context for every Dockerfile
-    exclude = ["**/testdata/**"]  # globs (relative to --root) of Dockerfiles to skip
+    exclude = ["**/testdata/**"]  # globs (relative to --root) of Dockerfiles to skip, besides the defaults
+    default_excludes = true       # false: also check node_modules/.venv/site-packages and archive/deprecated/old folders
     first_party = ["shared"]      # known first-party top-level names (else inferred from the repo)
     build_args = { APP_HOME = "/srv" }   # --build-arg values for every Dockerfile
 
@@ -30,7 +31,7 @@ from typing import Any
 from predguard.config import COMMAND_TABLES, load_table
 from predguard.errors import InputError
 
-TOP_KEYS = frozenset({"context", "exclude", "first_party", "build_args", "services"})
+TOP_KEYS = frozenset({"context", "exclude", "default_excludes", "first_party", "build_args", "services"})
 SERVICE_KEYS = frozenset({"name", "dockerfile", "context", "entrypoints", "build_args", "target"})
 
 
@@ -49,6 +50,7 @@ class Config:
     source: Path | None  # the file it came from (None: defaults)
     context: Path | None = None  # absolute
     exclude: tuple[str, ...] = ()
+    default_excludes: bool = True  # discovery.DEFAULT_EXCLUDES apply
     first_party: frozenset[str] | None = None
     build_args: Mapping[str, str] = field(default_factory=dict)
     services: tuple[ServiceConfig, ...] = ()
@@ -83,7 +85,11 @@ def load_config(path: Path | None) -> Config:
             raise InputError(f"'tool.predguard.services[{i}].dockerfile' repeats services[{seen[service.dockerfile]}]", where=where)
         seen[service.dockerfile] = i
     first_party = _str_list(table, "first_party", "tool.predguard", where)
+    default_excludes = table.get("default_excludes", True)
+    if not isinstance(default_excludes, bool):
+        raise InputError("'tool.predguard.default_excludes' must be true or false", where=where)
     return Config(
+        default_excludes=default_excludes,
         source=path,
         context=_path(table, "context", "tool.predguard", base, where),
         exclude=_str_list(table, "exclude", "tool.predguard", where) or (),

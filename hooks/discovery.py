@@ -2,18 +2,23 @@
 
 A Dockerfile is `Dockerfile`, `Dockerfile.<anything>`, `<anything>.Dockerfile` or
 `<anything>.dockerfile` (but never `*.dockerignore`). Walking skips VCS, virtualenv and
-dependency directories and the configured `exclude` globs.
+dependency directories, DEFAULT_EXCLUDES (folders nothing builds from: archived, deprecated, old;
+vendored dependencies) unless configured off, and the configured `exclude` globs. When the root is
+a git work tree, a Dockerfile git does not track is not repository content and is not checked.
 """
 from __future__ import annotations
 
 import os
 import re
+import subprocess
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "node_modules", "__pycache__",
                        ".mypy_cache", ".pytest_cache", ".ruff_cache"})
+DEFAULT_EXCLUDES = ("**/node_modules/**", "**/.venv/**", "**/site-packages/**",
+                    "**/archive/**", "**/deprecated/**", "**/old/**")
 # Files that change what an image contains or how it runs, when they sit inside its build context.
 _CONTEXT_FILE = re.compile(r"(\.py|\.pyi|\.pth|requirements[^/]*\.(txt|in)|pyproject\.toml|setup\.cfg|setup\.py)$")
 
@@ -52,18 +57,32 @@ def matches_any(relative: str, globs: Iterable[str]) -> bool:
     return any(_glob_regex(g.strip("/").removeprefix("./")).match(relative) for g in globs)
 
 
-def find_dockerfiles(root: Path, exclude: Sequence[str] = ()) -> list[Path]:
-    """Every Dockerfile under `root` (absolute paths, sorted), minus excluded ones."""
+def find_dockerfiles(root: Path, exclude: Sequence[str] = (), *, default_excludes: bool = True) -> list[Path]:
+    """Every Dockerfile under `root` (absolute paths, sorted), minus excluded and untracked ones."""
     root = root.resolve()
+    globs = [*exclude, *(DEFAULT_EXCLUDES if default_excludes else ())]
+    tracked = git_tracked(root)
     found: list[Path] = []
     for directory, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
         for name in files:
             if is_dockerfile(name):
                 path = Path(directory, name)
-                if not matches_any(path.relative_to(root).as_posix(), exclude):
+                relative = path.relative_to(root).as_posix()
+                if not matches_any(relative, globs) and (tracked is None or relative in tracked):
                     found.append(path)
     return sorted(found)
+
+
+def git_tracked(root: Path) -> frozenset[str] | None:
+    """Paths (relative, POSIX) git tracks when `root` is the top of a git work tree; None otherwise."""
+    if not (root / ".git").exists():
+        return None
+    try:
+        listed = subprocess.run(["git", "-C", str(root), "ls-files", "-z"], capture_output=True, timeout=60, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None  # no git, or not a repository after all: judge by the files alone
+    return frozenset(p.decode("utf-8", "surrogateescape") for p in listed.split(b"\0") if p)
 
 
 def dockerignore_files(dockerfile: Path, context: Path) -> tuple[Path, Path]:

@@ -90,3 +90,5 @@ class Image:
     runs: tuple[tuple[int, str], ...] = ()  # (line, command text incl. heredoc bodies) of every RUN in the final stage's ancestry
     problems: tuple[Finding, ...] = ()  # Dockerfile-side findings (PG105 and parse warnings)
     ignored_codes: dict[int, frozenset[str]] = field(default_factory=dict)  # Dockerfile pragmas: line -> codes ("*" = all)
+    base: str | None = None  # the external image the final stage starts from (FROM, through FROM <stage>)
+    assumed: tuple[str, ...] = ()  # what the analysis assumed an unknown base image provides, e.g. "HOME=/root"

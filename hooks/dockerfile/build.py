@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from predguard.hooks.dockerfile import dockerignore, imagefs, lexer
+from predguard.hooks.dockerfile import dockerignore, gitignore, imagefs, lexer
 from predguard.hooks.dockerfile.instructions import parse_arg, parse_command, parse_env, parse_flags, parse_json_array, run_text
 from predguard.hooks.dockerfile.lexer import Instruction
 from predguard.hooks.dockerfile.variables import Env, expand
@@ -21,6 +21,11 @@ from predguard.paths import display_path
 _URL = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://|git@)")
 _TAR = re.compile(r"\.(?:tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|tzst)$", re.IGNORECASE)
 _HEREDOC_WORD = re.compile(r"^\d*<<-?(.+)$")
+_VARIABLE_NAME = re.compile(r"\$\{?([A-Za-z_]\w*)")
+_USES_HOME = re.compile(r"\$\{?HOME\b")
+# Official Python images: their environment is known (root's $HOME is /root).
+_OFFICIAL_PYTHON = re.compile(r"^(?:docker\.io/)?(?:library/)?(?:python|pypy)(?::|@|$)")
+ROOT_HOME = "/root"
 # Set by every python base image: using them is not a mistake we can see statically.
 BASE_IMAGE_VARIABLES = frozenset(
     {"PATH", "HOME", "HOSTNAME", "LANG", "LC_ALL", "TERM", "PYTHON_VERSION", "PYTHON_SHA256", "GPG_KEY", "PYTHON_PIP_VERSION", "PYTHON_GET_PIP_URL"}
@@ -52,6 +57,8 @@ class Stage:
     problems: list[Finding] = field(default_factory=list)  # found reading the Dockerfile (PG106, malformed COPY)
     placed_problems: list[Finding] = field(default_factory=list)  # found placing files from a context (PG105)
     depends_on: set[int] = field(default_factory=set)
+    base: str | None = None  # external image this stage starts from (inherited through FROM <stage>)
+    uses_home: bool = False  # $HOME expanded with root's /root (the base image may define another)
 
     def reset_files(self) -> None:
         self.files, self.dirs, self.opaque, self.placed_problems = {}, {"/"}, [], []
@@ -89,12 +96,15 @@ class Builder:
     rel_dockerfile: str
     escape: str
     build_args: Mapping[str, str]
+    root: Path
     stages: list[Stage] = field(default_factory=list)
     global_args: dict[str, str | None] = field(default_factory=dict)
     global_problems: list[Finding] = field(default_factory=list)
     context_sources: list[str] = field(default_factory=list)  # literal (no wildcard) context paths COPY/ADD read
+    undefined_reported: set[tuple[int, str]] = field(default_factory=set)  # PG106 once per (stage, variable)
     steps: list[Callable[[], None]] = field(default_factory=list)  # placement, in instruction order
     # Set by `place`:
+    context: Path | None = None
     index: imagefs.ContextIndex | None = None
     ignore_name: str = ".dockerignore"
     context_shown: str = "."
@@ -109,19 +119,26 @@ class Builder:
         else:
             (stage.placed_problems if self.index is not None else stage.problems).append(found)
 
-    def place(self, index: imagefs.ContextIndex, ignore_name: str, context_shown: str) -> None:
+    def place(self, context: Path, index: imagefs.ContextIndex, ignore_name: str, context_shown: str) -> None:
         """Put the context's files where the recorded COPY/ADD steps put them (replaces any earlier placement)."""
-        self.index, self.ignore_name, self.context_shown = index, ignore_name, context_shown
+        self.context, self.index, self.ignore_name, self.context_shown = context, index, ignore_name, context_shown
         for stage in self.stages:
             stage.reset_files()
         for step in self.steps:
             step()
 
-    def expand(self, stage: Stage | None, instr: Instruction, word: str, env: Env, base_vars: bool) -> str:
+    def expand(self, stage: Stage | None, instr: Instruction, word: str, env: Env, base_vars: bool, defining: str | None = None) -> str:
+        if base_vars and stage is not None and "HOME" not in env and _USES_HOME.search(word):
+            env = {**env, "HOME": ROOT_HOME}  # root's home, unless the base image says otherwise
+            stage.uses_home = True
         result = expand(word, env, self.escape)
         for name in result.undefined:
-            if name in PLATFORM_ARGS or (base_vars and name in BASE_IMAGE_VARIABLES):
-                continue
+            if name in PLATFORM_ARGS or (base_vars and name in BASE_IMAGE_VARIABLES) or name == defining:
+                continue  # `ENV X=a:${X}` appends to what the base image may define
+            key = (stage.index if stage is not None else -1, name)
+            if key in self.undefined_reported:
+                continue  # one warning per variable and stage, at its first use
+            self.undefined_reported.add(key)
             self.finding(
                 stage, "PG106", instr, "${" + name if "${" + name in "\n".join(instr.lines) else "$" + name,
                 f"variable '{name}' is used but no ARG or ENV defines it: it expands to an empty string",
@@ -181,7 +198,7 @@ class Builder:
         image = self.expand(None, instr, words[0], self.global_args, base_vars=False)
         name = words[2].lower() if len(words) >= 3 and words[1].lower() == "as" else None
         parent = self.stage_named(image)
-        stage = Stage(index=len(self.stages), name=name, line=instr.line, parent=parent)
+        stage = Stage(index=len(self.stages), name=name, line=instr.line, parent=parent, base=parent.base if parent else image)
         if parent is not None:
             self.steps.append(lambda: _inherit_files(stage, parent))
             stage.env = dict(parent.env)
@@ -216,7 +233,8 @@ class Builder:
     def do_env(self, stage: Stage, instr: Instruction) -> None:
         env = stage.expansion_env()
         # one substitution snapshot per instruction: expand every value, then assign
-        values = [(name, self.expand(stage, instr, value, env, base_vars=True)) for name, value in parse_env(instr.value, self.escape)]
+        values = [(name, self.expand(stage, instr, value, env, base_vars=True, defining=name))
+                  for name, value in parse_env(instr.value, self.escape)]
         stage.env.update(values)
 
     def do_workdir(self, stage: Stage, instr: Instruction) -> None:
@@ -242,6 +260,8 @@ class Builder:
             doc = next(heredocs, None) if m else None
             if doc is not None:
                 sources.append((raw, raw, doc.name))
+            elif _valueless_arg(raw, env):
+                sources.append((raw, raw, _FROM_OUTSIDE))  # `COPY ${ARG}` with no value: what it names is not ours to see
             else:
                 sources.append((raw, self.expand(stage, instr, raw, env, base_vars=True), None))
         dest_raw = self.expand(stage, instr, raw_words[-1], env, base_vars=True)
@@ -269,6 +289,10 @@ class Builder:
             self.copy_from(stage, instr, from_ref, [src for _, src, _ in sources], dest, dest_is_dir, parents)
             return
         for raw, src, doc_name in sources:
+            if doc_name == _FROM_OUTSIDE:
+                stage.add_opaque(dest)
+                stage.add_dir(dest if dest_is_dir else posixpath.dirname(dest))
+                continue
             if doc_name is not None:
                 target = posixpath.join(dest, doc_name) if dest_is_dir else dest
                 stage.files.pop(target, None)
@@ -314,9 +338,28 @@ class Builder:
         elif result.status == "not-a-file":
             self.finding(stage, "PG105", instr, raw, f"{kw} source '{src}' is neither a file nor a directory", "copy a regular file or directory")
         else:
+            expected = self.expected_elsewhere(src)
+            if expected:
+                self.finding(stage, "PG105", instr, raw, f"{kw} source '{src}' is not in the build context {context}: {expected}", None, severity="note")
+                return
             message = f"{kw} source '{src}' does not exist in the build context {context}"
             fix = "correct the path (COPY sources are relative to the build context, not to the Dockerfile) or configure the service's context in [tool.predguard]"
             self.finding(stage, "PG105", instr, raw, message, fix)
+
+    def expected_elsewhere(self, src: str) -> str | None:
+        """Why a missing source is expected to appear before `docker build` (None: it is not)."""
+        assert self.context is not None
+        path = self.context / imagefs.clean_source(src)
+        if gitignore.is_ignored(path, self.root):
+            return "it is git-ignored, so the pipeline makes or downloads it before the build"
+        name = posixpath.basename(imagefs.clean_source(src).rstrip("/"))
+        for readme in sorted(self.dockerfile.parent.glob("README*")):
+            try:
+                if name and name in readme.read_text(encoding="utf-8", errors="replace"):
+                    return f"{readme.name} beside the Dockerfile names it (a file fetched before the build)"
+            except OSError:
+                continue
+        return None
 
     def context_label(self) -> str:
         return f"'{self.context_shown}'"
@@ -350,6 +393,18 @@ class Builder:
             if not found:
                 stage.add_opaque(dest)  # made by a RUN (or the base image) of that stage
             stage.add_dir(dest if dest_is_dir else posixpath.dirname(dest))
+
+
+_FROM_OUTSIDE = "\0outside"  # marks a COPY source only the build's caller can fill
+
+
+def _valueless_arg(raw: str, env: Env) -> bool:
+    """Does `raw` use an `ARG` declared without a default (and given no build arg), with no
+    `${X:-word}` fallback? Then only the build's caller knows what it names."""
+    return any(
+        name in env and env[name] is None and not re.search(r"\$\{" + name + r":?[-=]", raw)
+        for name in _VARIABLE_NAME.findall(raw)
+    )
 
 
 def _inherit_files(stage: Stage, parent: Stage) -> None:
@@ -424,7 +479,7 @@ def interpret(dockerfile: Path, *, root: Path, build_args: Mapping[str, str] | N
     rel = display_path(dockerfile, root)
     text = lexer.read_dockerfile(dockerfile, rel)
     lexed = lexer.lex(text, rel)
-    builder = Builder(dockerfile=dockerfile, rel_dockerfile=rel, escape=lexed.escape, build_args=dict(build_args or {}))
+    builder = Builder(dockerfile=dockerfile, rel_dockerfile=rel, escape=lexed.escape, build_args=dict(build_args or {}), root=root)
     builder.run(lexed.instructions)
     return Interpreted(dockerfile, root, rel, builder, dict(lexed.ignored_codes), target)
 
@@ -439,7 +494,7 @@ def place(interpreted: Interpreted, context: Path) -> Image:
     final = _final_stage(builder.stages, interpreted.target, rel)
     ignore = dockerignore.load(dockerfile, context, root)
     ignore_name = display_path(ignore.path, root) if ignore.path else ".dockerignore"
-    builder.place(imagefs.ContextIndex.shared(context.resolve(), ignore), ignore_name, display_path(context, root))
+    builder.place(context, imagefs.ContextIndex.shared(context.resolve(), ignore), ignore_name, display_path(context, root))
     closure = _closure(builder.stages, final)
     problems = list(builder.global_problems)
     runs: list[tuple[int, str]] = []
@@ -448,11 +503,20 @@ def place(interpreted: Interpreted, context: Path) -> Image:
             problems.extend([*stage.problems, *stage.placed_problems])
             runs.extend(stage.runs)
     problems.sort(key=lambda f: (f.line, f.column, f.code))
+    uses_home = any(builder.stages[index].uses_home for index in closure) or _runtime_uses_home(final)
+    assumed = ("HOME=/root",) if uses_home and not _OFFICIAL_PYTHON.match(final.base or "") else ()
     return Image(
         dockerfile=dockerfile, context=context, stage=final.label, files=dict(sorted(final.files.items())), workdir=final.workdir,
         env=dict(final.env), entrypoint=final.entrypoint, cmd=final.cmd, copies=tuple(final.copies), opaque_dirs=tuple(final.opaque),
         runs=tuple(sorted(set(runs))), problems=tuple(problems), ignored_codes=dict(interpreted.ignored_codes),
+        base=final.base, assumed=assumed,
     )
+
+
+def _runtime_uses_home(stage: Stage) -> bool:
+    """Does the command line read $HOME (which the container's environment gives it)?"""
+    return any(command is not None and "HOME" not in stage.env and _USES_HOME.search(command.raw)
+               for command in (stage.entrypoint, stage.cmd))
 
 
 def load_image(dockerfile: Path, context: Path, *, root: Path, build_args: Mapping[str, str] | None = None, target: str | None = None) -> Image:

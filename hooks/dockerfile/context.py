@@ -1,10 +1,14 @@
 """Which build context a Dockerfile is built from: it is not in the Dockerfile
-(`docker build -f svc/Dockerfile .`), so read it from configuration, a compose file or
-cloudbuild.yaml, or else infer it from where the Dockerfile's COPY sources exist."""
+(`docker build -f svc/Dockerfile .`), so read it, in this order, from configuration, a compose
+file or cloudbuild.yaml, the repository's own deploy scripts and Makefiles (`docker build -f D
+CTX`, `gcloud builds submit CTX`, `gcloud run deploy --source CTX`), or else infer it: the
+directory (the Dockerfile's, or an ancestor up to the root) where the most COPY sources exist,
+nearest on a tie. The reason always says which was used."""
 from __future__ import annotations
 
 import os
 import posixpath
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +42,11 @@ def find_context(
             found = _from_cloudbuild(directory / name, target)
             if found is not None:
                 return found, f"from {display_path(directory / name, root)}"
+    for directory in _dirs_up(dockerfile.parent, root):
+        for script in _deploy_scripts(directory):
+            found = _from_script(script, target)
+            if found is not None:
+                return found, f"from {display_path(script, root)}"
     return infer_context(interpreted or interpret(dockerfile, root=root), root)
 
 
@@ -46,12 +55,21 @@ def infer_context(interpreted: Interpreted, root: Path) -> tuple[Path, str]:
     home = interpreted.dockerfile.parent
     if not sources:
         return home, "inferred: the Dockerfile's directory (it copies nothing from a context)"
-    for directory in _dirs_up(home, root):
-        if all(os.path.lexists(directory / src) for src in sources if src):
-            where = "the Dockerfile's directory" if directory == home else ("repository root" if directory.resolve() == root.resolve() else display_path(directory, root))
-            return directory, f"inferred: {where}, where every COPY source exists"
-    missing = [s for s in sources if not os.path.lexists(home / s)]
-    return home, f"inferred: the Dockerfile's directory, though no directory up to the root holds every COPY source (missing here: {', '.join(missing[:3])})"
+    best: tuple[Path, int] | None = None
+    for directory in _dirs_up(home, root):  # nearest first: a farther one must hold strictly more
+        present = sum(os.path.lexists(directory / src) for src in sources)
+        if best is None or present > best[1]:
+            best = (directory, present)
+        if present == len(sources):
+            break
+    assert best is not None
+    directory, present = best
+    where = "the Dockerfile's directory" if directory == home else ("repository root" if directory.resolve() == root.resolve() else display_path(directory, root))
+    if present == len(sources):
+        return directory, f"inferred: {where}, where every COPY source exists"
+    missing = [s for s in sources if not os.path.lexists(directory / s)]
+    return directory, (f"inferred: {where}, where the most COPY sources exist ({present} of {len(sources)}; "
+                       f"missing here: {', '.join(missing[:3])})")
 
 
 def _dirs_up(start: Path, root: Path) -> Iterator[Path]:
@@ -114,6 +132,71 @@ def _from_cloudbuild(path: Path, target: Path) -> Path | None:
         file = base / dockerfile if dockerfile else ctx / "Dockerfile"
         if file.resolve() == target:
             return ctx
+    return None
+
+
+_SCRIPT_NAMES = ("Makefile", "makefile", "GNUmakefile")
+_SCRIPT_SUFFIXES = (".sh", ".mk", ".bash")
+_MAX_SCRIPT_BYTES = 512 * 1024
+
+
+def _deploy_scripts(directory: Path) -> list[Path]:
+    """Makefiles and shell scripts directly in `directory` (deploy and build helpers)."""
+    try:
+        children = sorted(directory.iterdir())
+    except OSError:
+        return []
+    return [c for c in children if (c.name in _SCRIPT_NAMES or c.suffix in _SCRIPT_SUFFIXES) and c.is_file()]
+
+
+def _from_script(path: Path, target: Path) -> Path | None:
+    """The context a deploy script or Makefile builds `target` with, when one of its lines says
+    so: `docker build -f D CTX`, `gcloud builds submit CTX` / `gcloud run deploy --source CTX` (the
+    Dockerfile at CTX), or `cp D ./Dockerfile` followed by a build of `.`. Paths are taken from the
+    script's own directory, where such scripts are run from."""
+    try:
+        if path.stat().st_size > _MAX_SCRIPT_BYTES:
+            return None
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    base = path.parent
+    copied_here = False
+    for line in text.replace("\\\n", " ").splitlines():
+        try:
+            words = shlex.split(line, comments=True)
+        except ValueError:
+            continue
+        words = [w for w in words if w not in ("@", "-")]
+        for start in range(len(words)):
+            head = words[start:]
+            if head[:1] == ["cp"] and len(head) >= 3 and (base / head[1]).resolve() == target and head[2] in ("Dockerfile", "./Dockerfile"):
+                copied_here = True
+            if head[:2] == ["docker", "build"] or head[:3] == ["docker", "buildx", "build"]:
+                found = _docker_build_args(head[3:] if head[1] == "buildx" else head[2:])
+                if found is None or "$" in found[1]:
+                    continue
+                dockerfile, context = found
+                ctx = base / context
+                file = base / dockerfile if dockerfile else ctx / "Dockerfile"
+                if file.resolve() == target or (copied_here and dockerfile is None and context in (".", "./")):
+                    return ctx
+            if head[:3] == ["gcloud", "builds", "submit"] or head[:3] == ["gcloud", "run", "deploy"]:
+                context = _gcloud_source(head[3:], deploy=head[1] == "run")
+                if context is not None and "$" not in context and ((base / context / "Dockerfile").resolve() == target):
+                    return base / context
+    return None
+
+
+def _gcloud_source(args: list[str], *, deploy: bool) -> str | None:
+    for index, arg in enumerate(args):
+        if deploy:
+            if arg == "--source" and index + 1 < len(args):
+                return args[index + 1]
+            if arg.startswith("--source="):
+                return arg.split("=", 1)[1]
+        elif not arg.startswith("-") and (index == 0 or not args[index - 1].startswith("--") or "=" in args[index - 1]):
+            return arg
     return None
 
 

@@ -30,6 +30,18 @@ _WRAPPERS: dict[str, frozenset[str]] = {
     "setpriv": frozenset(),
 }
 _LAUNCHERS = frozenset({"uv", "poetry", "pipenv", "pdm", "hatch"})  # `<launcher> run <command>`
+# Commands that never start Python: shell utilities an entrypoint script runs around its real
+# work, and the servers and runtimes of other languages. Anything else that is neither a runner
+# nor a file we can read is unknown (it may start Python: `make run`, a binary from the base).
+NOT_PYTHON = frozenset(
+    "echo printf set unset shift cat sed awk grep mkdir cp mv rm ln chmod chown touch ls sleep test [ [[ true false : "
+    "trap wait envsubst curl wget tail head tee exit return source . umask ulimit read export alias cd pwd date id "
+    "whoami hostname sort uniq cut tr basename dirname find xargs tar gzip gunzip unzip apt-get apk yum dnf "
+    "if then else elif fi for do done while until case esac function local eval kill sync "
+    "node npm npx yarn pnpm bun deno java dotnet nginx httpd apache2 caddy envoy traefik haproxy redis-server "
+    "postgres mysqld mongod php php-fpm ruby rails bundle rake go cargo otelcol otelcol-contrib jaeger-all-in-one "
+    "prometheus grafana-server supervisord cron crond".split()
+)
 MAX_DEPTH = 8  # nested `sh -c` / entrypoint scripts
 
 
@@ -99,8 +111,11 @@ def interpret(shell: Shell, argv: list[str], depth: int = 0) -> None:
             return
         runner = runner_for(argv[0])
         if runner is not None:
+            before = len(shell.runs)
             runner(shell, argv[1:])
-        else:
+            if len(shell.runs) == before:  # Python starts, but what it runs cannot be read (`python -c`, `$APP`)
+                shell.unknown.append(" ".join(argv[:2]))
+        elif name not in NOT_PYTHON and not name.endswith((".js", ".jar", ".mjs")):
             _file_entry(shell, argv, depth)
     finally:
         shell.env = saved
@@ -173,10 +188,12 @@ def _file_entry(shell: Shell, argv: list[str], depth: int) -> None:
     path = join(shell.cwd, argv[0]) if "/" in argv[0] or argv[0].endswith((".sh", ".py")) else ""
     image_file = shell.image.files.get(path)
     if image_file is None:
+        shell.unknown.append(argv[0])  # from the base image, a RUN step or $PATH: cannot be read
         return
     try:
         text = image_file.source.read_text(encoding="utf-8", errors="replace")
     except OSError:
+        shell.unknown.append(argv[0])
         return
     first = text.split("\n", 1)[0]
     if path.endswith(".py") or (first.startswith("#!") and "python" in first):

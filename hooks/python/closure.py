@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from predguard.hooks.entrypoints import EntryPlan, fallback_entries
+from predguard.hooks.entrypoints import EntryPlan
 from predguard.hooks.codes import new_finding
 from predguard.hooks.model import Finding, Image
 from predguard.hooks.python import resolve as _resolve
@@ -23,6 +24,7 @@ from predguard.hooks.python.imports import ImportRef, ParsedFile, parse_file
 from predguard.hooks.python.resolve import Located, Resolver
 from predguard.paths import display_path
 
+_OFFICIAL_PYTHON = re.compile(r"^(?:docker\.io/)?(?:library/)?python(?::|@|$)")
 _log = logging.getLogger("predguard.hooks.python")
 
 
@@ -94,7 +96,7 @@ class _Walk:
         for script in self.plan.scripts:
             self._enter_script(script)
         if elsewhere and not self.queue and not self._missing:
-            self._fall_back(elsewhere)
+            self._elsewhere(elsewhere)
         while self.queue:
             self._visit(self.queue.popleft())
         for top in self._first_party & self.third_party.keys():
@@ -112,30 +114,28 @@ class _Walk:
                     self._require(main, (f"{module}.__main__",), anchor, optional=False)
         elif located.kind in ("stdlib", "third_party"):
             return False
+        elif located.kind == "fails":
+            self._report_fails(module, (module,), anchor, located.why or "")
         elif located.kind != "opaque":
             self._entry_problem(f"entrypoint module {module} is neither in the image nor in the repository")
         return True
 
-    def _fall_back(self, modules: list[str]) -> None:
-        """The image runs someone else's module: we cannot tell which of our code it loads."""
+    def _elsewhere(self, modules: list[str]) -> None:
+        """The image runs someone else's module: which of our code it loads cannot be told, so
+        nothing is checked (guessing "every copied file" was wrong far more often than right)."""
         names = ", ".join(modules)
         self._missing[f"<entry>{names}"] = new_finding(
             "PG103",
             severity="warning",
             dockerfile=self.dockerfile,
             message=f"the entrypoint runs {names}, which is not code of this repository, so which of its modules "
-            f"run cannot be told ({self.plan.origin}); checking every copied non-test .py file instead "
-            "(set the service's `entrypoints` in [tool.predguard] to be precise)",
+            f"run cannot be told ({self.plan.origin}); nothing is checked for this image "
+            "(set the service's `entrypoints` in [tool.predguard] to check it)",
             file=self.dockerfile,
             line=self.plan.line,
             column=1,
             service=self.service,
         )
-        fallback_modules, fallback_scripts = fallback_entries(self.image, self.plan.sys_path)
-        for module in fallback_modules:
-            self._enter_module(module)
-        for script in fallback_scripts:
-            self._enter_script(script)
 
     def _enter_script(self, script: str) -> None:
         image_file = self.image.files.get(script)
@@ -152,8 +152,14 @@ class _Walk:
         self._enqueue(_Node(script, Path(os.path.abspath(source)), False, (script,), script=True))
 
     def _entry_problem(self, message: str) -> None:
+        # A RUN step (`git clone`, a download) or a base image other than the official Python
+        # one may have put it there: then we cannot tell, and say so as a warning.
+        unseen = self.image.runs or not _OFFICIAL_PYTHON.match(self.image.base or "")
+        if unseen:
+            message += "; a RUN step or the base image may provide it, which predguard cannot see"
         self._missing[f"<entry>{message}"] = new_finding(
             "PG103",
+            severity="warning" if unseen else None,
             dockerfile=self.dockerfile,
             message=f"{message} ({self.plan.origin})",
             file=self.dockerfile,
@@ -180,8 +186,17 @@ class _Walk:
         package = self._package_of(node)
         for ref in parsed.imports:
             anchor = (node.file, ref.line, ref.column, parsed)
+            if ref.level and not package:
+                where = "runs as a script" if node.script else "is a top-level module"
+                self._report_fails(f"{'.' * ref.level}{ref.module}", (*node.chain, f"{'.' * ref.level}{ref.module}"), anchor,
+                                   f"relative import in {display_path(node.file, self.root)}, which {where} in the image of "
+                                   f"{self.dockerfile}: it fails with 'attempted relative import with no known parent package'")
+                continue
             for target in self._targets(ref, package):
                 located = self.resolver.locate(target)
+                if located.kind == "fails":
+                    self._report_fails(target, (*node.chain, target), anchor, located.why or "")
+                    continue
                 self._require(located, (*node.chain, target), anchor, optional=ref.optional)
                 top = target.split(".")[0]
                 if located.kind in ("image", "repo"):
@@ -267,14 +282,14 @@ class _Walk:
         file = where if isinstance(where, str) else display_path(where, self.root)
         if parsed is not None and parsed.suppressed(line, "PG101"):
             return
-        known = self._missing.get(module)
-        if known is not None and (known.severity == "error" or optional):
-            return  # keep the first (shortest-chain) report; a required import outranks an optional one
+        if module in self._missing:
+            return  # keep the first (shortest-chain) report
         if optional:
-            message += " (the import is optional: it is guarded by `except ImportError`)"
+            # First-party code is in the repository: its absence from the image is a packaging
+            # mistake whatever the `except` around the import does (it only hides the failure).
+            message += " (the import is guarded by try/except, which hides the failure at run time: the feature silently stops working)"
         self._missing[module] = new_finding(
             "PG101",
-            severity="warning" if optional else None,
             dockerfile=self.dockerfile,
             message=message,
             file=file,
@@ -285,6 +300,25 @@ class _Walk:
             chain=chain,
             fix=fix,
         )
+
+    def _report_fails(
+        self, module: str, chain: tuple[str, ...], anchor: tuple[Path | str, int, int, ParsedFile | None], why: str
+    ) -> None:
+        where, line, column, parsed = anchor
+        if parsed is not None and parsed.suppressed(line, "PG107"):
+            return
+        key = f"<fails>{module}@{where}:{line}"
+        self._missing.setdefault(key, new_finding(
+            "PG107",
+            dockerfile=self.dockerfile,
+            message=f"{module} cannot be imported: {why}",
+            file=where if isinstance(where, str) else display_path(where, self.root),
+            line=line,
+            column=column,
+            service=self.service,
+            module=module,
+            chain=chain,
+        ))
 
     def _report_broken(self, node: _Node, parsed: ParsedFile) -> None:
         problem = parsed.problem
@@ -317,7 +351,5 @@ class _Walk:
             if finding.code != "PG101" or finding.fix is None:
                 kept.append(finding)
                 continue
-            known = best.get(finding.fix)
-            if known is None or (known.severity == "warning" and finding.severity == "error"):
-                best[finding.fix] = finding
+            best.setdefault(finding.fix, finding)
         return kept + list(best.values())

@@ -14,6 +14,7 @@ line that brings in the smallest missing piece.
 """
 from __future__ import annotations
 
+import ast
 import os
 import posixpath
 import sys
@@ -40,12 +41,13 @@ class MissingInit:
 @dataclass(frozen=True)
 class Located:
     module: str
-    kind: str  # "image" | "repo" | "namespace" | "opaque" | "stdlib" | "third_party" | "unresolved"
+    kind: str  # "image" | "repo" | "namespace" | "opaque" | "stdlib" | "third_party" | "unresolved" | "fails"
     file: Path | None = None  # the file on disk to read for this module (None: namespace, binary, elsewhere)
     is_package: bool = False
     fix: str | None = None  # kind "repo": the COPY line that brings the module in
     parents: tuple[tuple[str, Path | None], ...] = ()  # enclosing packages and their __init__.py on disk (if any)
     missing_inits: tuple[MissingInit, ...] = ()  # enclosing packages whose __init__.py the image lacks
+    why: str | None = None  # kind "fails": why CPython cannot import it in the image
 
 
 @dataclass(frozen=True)
@@ -196,11 +198,37 @@ class Resolver:
                 return Located(module, "namespace", None, True, None, parents, missing_inits)
             source = last.file.source if last.file is not None else None
             return Located(module, "image", source, last.kind == "package", None, parents, missing_inits)
-        if steps and steps[-1].kind in ("module", "binary"):
-            return Located(module, "unresolved")  # `a.b` where `a` is a module: an attribute, not ours
+        if steps and steps[-1].kind == "module" and steps[-1].file is not None:
+            # `import a.b` where the image's `a` is a module file: "'a' is not a package".
+            name = ".".join(parts[: len(steps)])
+            return Located(module, "fails", why=f"'{name}' is not a package in the image: {steps[-1].file.image_path} is a "
+                           f"module, so {module} cannot be imported (copy the package directory, not its files)")
+        if steps and steps[-1].kind == "binary":
+            return Located(module, "unresolved")
+        hidden = self._shadowed(parts, steps)
+        if hidden is not None:
+            return hidden
         if not steps and parts[0] in _STDLIB:
             return Located(module, "stdlib")
         return self._locate_in_repo(module, parts, steps, parents, missing_inits)
+
+    def _shadowed(self, parts: list[str], steps: list[_Step]) -> Located | None:
+        """`a.b` that the image holds under a later sys.path entry, hidden by an earlier regular
+        package or module `a` (CPython takes the first one and never looks further)."""
+        if not steps or steps[0].kind not in ("package", "module") or len(parts) < 2:
+            return None
+        winner = steps[0].root
+        relative = "/".join(parts)
+        for directory in self.sys_path:
+            if directory == winner:
+                continue
+            base = posixpath.join(directory, relative)
+            if base + ".py" in self._files or base + "/__init__.py" in self._files:
+                top = posixpath.join(winner, parts[0])
+                hidden = posixpath.join(directory, parts[0])
+                return Located(".".join(parts), "fails", why=f"{top} (first on sys.path) hides {hidden}, which holds "
+                               f"{'.'.join(parts)}: CPython imports the first package named {parts[0]} and never looks further")
+        return None
 
     def _parents(self, parts: list[str], steps: list[_Step]) -> tuple[list[tuple[str, Path | None]], list[MissingInit]]:
         """Enclosing packages resolved in the image, and those whose __init__.py is only in the repo."""
@@ -219,10 +247,13 @@ class Resolver:
         return parents, missing
 
     def _repo_init(self, image_dirs: tuple[str, ...]) -> Path | None:
+        """The repository's `__init__.py` of a directory the image holds without one, when it
+        matters. An empty, comment- or docstring-only one does not: without it the directory
+        imports as a namespace package and every import from it works the same."""
         for image_dir in image_dirs:
             for source_dir in self._dir_sources.get(image_dir, []):
                 init = source_dir / "__init__.py"
-                if _is_file(init):
+                if _is_file(init) and not _trivial(init):
                     return init
         return None
 
@@ -351,6 +382,19 @@ def _is_dir(path: Path) -> bool:
 
 
 @lru_cache(maxsize=4096)
+def _trivial(init: Path) -> bool:
+    """An `__init__.py` with nothing but comments and a docstring (or unreadable: not ours to judge)."""
+    try:
+        tree = ast.parse(init.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return False
+    body = tree.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+        body = body[1:]
+    return not body
+
+
+@lru_cache(maxsize=4096)
 def _has_python(directory: Path) -> bool:
     try:
         return any(child.suffix == ".py" or _is_file(child / "__init__.py") for child in directory.iterdir())
@@ -363,3 +407,4 @@ def clear_caches() -> None:
     _is_file.cache_clear()
     _is_dir.cache_clear()
     _has_python.cache_clear()
+    _trivial.cache_clear()

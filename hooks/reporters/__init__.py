@@ -21,7 +21,8 @@ class DockerfileReport:
     context: str | None  # relative to --root ("." for the root itself); None when it could not be determined
     context_reason: str  # e.g. "configured in pyproject.toml", "inferred: every COPY source exists there"
     entrypoints: tuple[str, ...] = ()
-    status: str = "ok"  # "ok" | "findings" | "error"
+    status: str = "ok"  # "ok" | "findings" | "skipped" | "error"
+    reason: str | None = None  # why it was skipped (status "skipped")
     error: str | None = None  # the one-line input error when status == "error"
     suppressed: int = 0  # findings silenced by pragmas
 
@@ -40,7 +41,11 @@ class Report:
 
     @property
     def warnings(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.severity != "error")
+        return tuple(f for f in self.findings if f.severity == "warning")
+
+    @property
+    def notes(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == "note")
 
 
 def get_renderer(name: str) -> Callable[..., str]:

@@ -17,7 +17,7 @@ def escape_property(text: str) -> str:
 
 
 def annotation(finding: Finding, fix_after: int | None = None) -> str:
-    kind = "error" if finding.severity == "error" else "warning"
+    kind = {"error": "error", "warning": "warning"}.get(finding.severity, "notice")
     properties = ",".join(
         f"{key}={escape_property(str(value))}"
         for key, value in (("file", finding.file), ("line", finding.line), ("col", finding.column), ("title", finding.code))

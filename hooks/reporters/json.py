@@ -3,9 +3,10 @@
     {"version": 1,
      "findings": [{"code", "severity", "dockerfile", "service", "module", "file", "line", "column",
                    "chain", "message", "fix"}],
-     "dockerfiles": [{"path", "context", "entrypoints", "status"}]}
+     "dockerfiles": [{"path", "context", "entrypoints", "status", "reason" (only when skipped)}]}
 
-Paths are POSIX and relative to --root; `status` is "ok" | "findings" | "error".
+Paths are POSIX and relative to --root; `status` is "ok" | "findings" | "skipped" | "error";
+`severity` is "error" | "warning" | "note".
 """
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ def document(report: Report) -> dict[str, object]:
         "version": VERSION,
         "findings": [finding.to_json() for finding in report.findings],
         "dockerfiles": [
-            {"path": d.path, "context": d.context, "entrypoints": list(d.entrypoints), "status": d.status}
+            {"path": d.path, "context": d.context, "entrypoints": list(d.entrypoints), "status": d.status,
+             **({"reason": d.reason} if d.status == "skipped" else {})}
             for d in report.dockerfiles
         ],
     }

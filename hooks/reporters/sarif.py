@@ -11,7 +11,7 @@ from predguard.hooks.reporters import Report
 from predguard import __version__
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-_LEVEL = {"error": "error", "warning": "warning"}
+_LEVEL = {"error": "error", "warning": "warning", "note": "note"}
 
 
 def _rule(code: str) -> dict[str, object]:

@@ -37,7 +37,8 @@ def _fix_text(finding: Finding, after: int | None) -> str:
 
 
 def summary(report: Report) -> str:
-    checked = [d for d in report.dockerfiles if d.status != "error"]
+    checked = [d for d in report.dockerfiles if d.status not in ("error", "skipped")]
+    skipped = [d for d in report.dockerfiles if d.status == "skipped"]
     failed = [d for d in report.dockerfiles if d.status == "error"]
     total = len(report.dockerfiles)
     if total == 0:
@@ -45,14 +46,15 @@ def summary(report: Report) -> str:
             return f"No Dockerfile is affected by the {_plural(report.changed_files, 'changed file')}."
         return "No Dockerfiles found."
     with_findings = len({f.dockerfile for f in report.findings})
-    errors, warnings = len(report.errors), len(report.warnings)
+    errors, warnings, notes = len(report.errors), len(report.warnings), len(report.notes)
     contexts = _contexts(report)
-    if errors or warnings:
+    if errors or warnings or notes:
         counts = " and ".join(p for p in (_plural(errors, "error") if errors else "",
-                                           _plural(warnings, "warning") if warnings else "") if p)
+                                           _plural(warnings, "warning") if warnings else "",
+                                           _plural(notes, "note") if notes else "") if p)
         text = f"Found {counts} in {with_findings} of {_plural(total, 'Dockerfile')} ({contexts})."
         if not errors:
-            text += " Warnings do not fail the check."
+            text += " Warnings and notes do not fail the check." if notes else " Warnings do not fail the check."
     elif failed:
         text = f"No findings in the {len(checked)} of {_plural(total, 'Dockerfile')} that could be checked"
         text += f" ({contexts})." if checked else "."
@@ -60,6 +62,8 @@ def summary(report: Report) -> str:
         what = "the Dockerfile copies every module its service imports" if len(checked) == 1 else \
             f"all {len(checked)} Dockerfiles copy every module their services import"
         text = f"OK: {what} ({contexts})."
+    if skipped:
+        text += f" {_plural(len(skipped), 'Dockerfile')} skipped: no Python in the image."
     if failed:
         text += f" {_plural(len(failed), 'Dockerfile')} could not be checked (see the error lines)."
     suppressed = sum(d.suppressed for d in report.dockerfiles)

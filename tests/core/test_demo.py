@@ -20,6 +20,7 @@ def test_demo_runs_every_moment_and_each_behaves(tmp_path):
     assert result.returncode == 0, out + result.stderr
     assert "Traceback" not in result.stderr
     assert "PG101 predictions.worker.data_loaders" in out
+    assert "guarded by try/except" in out  # the guarded deferred import is an error, not an optional warning
     assert "COPY predictions/worker/ ./predictions/worker/" in out
     assert "phase 3 on 2026-01-30: complete 5/5" in out
     assert "catboost_v8" in out and "breach" in out

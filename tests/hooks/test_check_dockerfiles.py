@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -229,3 +230,26 @@ def test_a_changed_file_outside_the_context_selects_a_dockerfile_whose_import_cl
         '[[tool.predguard.services]]\ndockerfile = "svc/Dockerfile"\ncontext = "svc"\n')
     assert checked(tmp_path, "real/app/util.py") == (1, ["svc/Dockerfile"])
     assert checked(tmp_path, "real/unrelated.py") == (0, [])
+
+
+OVERLAYS = [
+    ("missing-worker-copy", "predictions/coordinator/app.py", "PG101", "guarded by try/except"),
+    ("shadowed-package", "data_processors/analytics/main.py", "PG107",
+     "/app/data_processors/analytics/shared (first on sys.path) hides /app/shared"),
+    ("module-not-package", "predictions/coordinator/app.py", "PG107", "'shared' is not a package in the image"),
+    ("relative-import-script", "predictions/worker/app.py", "PG107", "attempted relative import with no known parent package"),
+]
+
+
+@pytest.mark.parametrize(("overlay", "file", "code", "fragment"), OVERLAYS, ids=[o[0] for o in OVERLAYS])
+def test_each_incident_overlay_is_an_error_at_the_failing_import(tmp_path: Path, overlay: str, file: str, code: str,
+                                                                  fragment: str) -> None:
+    """Every overlay of examples/incidents/ over the bundled platform (which is each one's fixed twin)."""
+    root = tmp_path / "platform"
+    shutil.copytree(PLATFORM, root)
+    shutil.copytree(REPO / "examples" / "incidents" / overlay, root, dirs_exist_ok=True)
+    result = run_check("--root", root, "--format", "json")
+    assert result.code == 1, result.stdout + result.stderr
+    errors = [f for f in json.loads(result.stdout)["findings"] if f["severity"] == "error"]
+    assert len({f["dockerfile"] for f in errors}) == 1, errors  # only the service the overlay breaks
+    assert any(f["code"] == code and f["file"] == file and fragment in f["message"] for f in errors), errors

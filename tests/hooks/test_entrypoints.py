@@ -112,11 +112,12 @@ def test_detects_entrypoints_and_sys_path(context: Path, case: Case) -> None:
     plan = plan_entrypoints(image, root=context)
     assert plan.problems == ()
     assert (plan.modules, plan.scripts, plan.sys_path) == (case.modules, case.scripts, case.sys_path)
-    assert not plan.fallback
+    assert not plan.unknown
 
 
 UNKNOWN = [
-    Case("a compiled binary", cmd=["./server", "--port", "8080"]),
+    Case("a program from the base image", cmd=["make", "run"]),
+    Case("a script the image does not hold", cmd=["./start.sh"]),
     Case("python -c", cmd=["python", "-c", "import svc.main"]),
     Case("unresolvable variable as the app", cmd="gunicorn -b :8080 $APP_MODULE"),
     Case("no CMD and no ENTRYPOINT"),
@@ -124,20 +125,40 @@ UNKNOWN = [
 
 
 @pytest.mark.parametrize("case", UNKNOWN, ids=[c.id for c in UNKNOWN])
-def test_unknown_entrypoint_is_pg103_and_falls_back_to_every_non_test_file(context: Path, case: Case) -> None:
+def test_unknown_entrypoint_is_one_pg103_warning_and_nothing_is_checked(context: Path, case: Case) -> None:
     image = make_image(context, COPY_ALL, cmd=case.cmd, entrypoint=case.entrypoint, env={"PYTHONPATH": "/opt/lib"})
     plan = plan_entrypoints(image, root=context, service="svc")
     [problem] = plan.problems
-    assert problem.code == "PG103"
+    assert (problem.code, problem.severity) == ("PG103", "warning")
+    assert "nothing is checked for this image" in problem.message
     assert (problem.file, problem.service) == ("svc/Dockerfile", "svc")
     expected_line = image.cmd.line if image.cmd else 1
     assert problem.line == expected_line
-    assert plan.fallback and plan.origin.startswith("fallback")
-    assert plan.sys_path == ("/app", "/opt/lib")
-    # tests and conftest are not entries; files outside a package are still modules of /app
-    assert "svc.tests.test_main" not in plan.modules and "svc.conftest" not in plan.modules
-    assert {"svc", "svc.main", "src.web.app", "bin.run", "main", "fn.entry"} <= set(plan.modules)
-    assert "/app/conf/gunicorn.conf.py" in plan.scripts  # not an importable name: checked as a script
+    assert plan.unknown and plan.origin.startswith("unknown")
+    assert (plan.modules, plan.scripts) == ((), ())  # never "every copied file"
+
+
+NO_PYTHON = [
+    Case("a compiled binary copied into the image", cmd=["./server", "--port", "8080"]),
+    Case("node", cmd=["node", "server.js"]),
+    Case("a script that runs no Python", cmd=["./health.sh"]),
+    Case("sh -c with utilities and nginx", cmd="envsubst < /t > /etc/nginx.conf && exec nginx -g 'daemon off;'"),
+]
+
+
+@pytest.mark.parametrize("case", NO_PYTHON, ids=[c.id for c in NO_PYTHON])
+def test_a_command_that_runs_no_python_has_nothing_to_check(tmp_path: Path, case: Case) -> None:
+    tree = write_tree(tmp_path, {**TREE, "health.sh": "#!/bin/sh\nset -e\necho ok\ncurl -fsS localhost:8080/health\n"})
+    plan = plan_entrypoints(make_image(tree, COPY_ALL, cmd=case.cmd), root=tree)
+    assert (plan.modules, plan.scripts, plan.problems, plan.unknown) == ((), (), (), False)
+    assert plan.origin.startswith("runs no Python")
+
+
+def test_a_shell_script_entrypoint_is_followed_through_cd(tmp_path: Path) -> None:
+    script = "#!/bin/bash\nset -euo pipefail\necho starting\ncd /app/src && exec uvicorn web.app:app --port 8080\n"
+    tree = write_tree(tmp_path, {**TREE, "start.sh": script})
+    plan = plan_entrypoints(make_image(tree, COPY_ALL, cmd=["./start.sh"]), root=tree)
+    assert (plan.modules, plan.sys_path, plan.problems) == (("web.app",), ("/app/src",), ())
 
 
 @pytest.mark.parametrize(
@@ -169,5 +190,6 @@ def test_origin_names_the_instruction_and_line(context: Path) -> None:
 )
 def test_odd_commands_never_crash(context: Path, cmd: str | list[str]) -> None:
     plan = plan_entrypoints(make_image(context, COPY_ALL, cmd=cmd), root=context)
-    assert plan.fallback == bool(plan.problems)
+    assert plan.unknown == bool(plan.problems)
+    assert not (plan.unknown and (plan.modules or plan.scripts))
     assert plan.sys_path and plan.sys_path[0].startswith("/")

@@ -36,6 +36,7 @@ class Shell:
     env: dict[str, str]
     cwd: str
     runs: list[Run] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)  # commands it runs that may start Python, unseen
 
     def pythonpath(self) -> str:
         return self.env.get("PYTHONPATH", "")
