@@ -182,9 +182,9 @@ def _from_script(path: Path, target: Path) -> Path | None:
                 if file.resolve() == target or (copied_here and dockerfile is None and context in (".", "./")):
                     return ctx
             if head[:3] == ["gcloud", "builds", "submit"] or head[:3] == ["gcloud", "run", "deploy"]:
-                context = _gcloud_source(head[3:], deploy=head[1] == "run")
-                if context is not None and "$" not in context and ((base / context / "Dockerfile").resolve() == target):
-                    return base / context
+                source = _gcloud_source(head[3:], deploy=head[1] == "run")
+                if source is not None and "$" not in source and (base / source / "Dockerfile").resolve() == target:
+                    return base / source
     return None
 
 

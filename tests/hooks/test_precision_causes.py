@@ -168,3 +168,11 @@ def test_an_undefined_variable_is_one_warning_at_its_first_use(tmp_path: Path) -
     write_tree(tmp_path, {**APP, "Dockerfile": dockerfile})
     findings = check(tmp_path)[1]
     assert [(f["code"], f["line"]) for f in findings] == [("PG106", 3)]
+
+
+def test_gcloud_run_deploy_source_names_the_context(tmp_path: Path) -> None:
+    dockerfile = "FROM python:3.12-slim\nWORKDIR /srv\nCOPY app/ ./app/\nCMD [\"python\", \"-m\", \"app.main\"]\n"
+    write_tree(tmp_path, {"svc/app/__init__.py": "", "svc/app/main.py": "", "svc/Dockerfile": dockerfile,
+                          "deploy.sh": "gcloud run deploy api --source svc --region europe-west1\n"})
+    result = run_check("--root", tmp_path)
+    assert result.code == 0 and "context: svc, from deploy.sh" in result.stdout, result.stdout
