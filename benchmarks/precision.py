@@ -41,6 +41,9 @@ class RepoResult:
     dockerfiles: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)  # finding keys
+    warnings: int = 0
+    notes: int = 0
+    listing: list[str] = field(default_factory=list)  # every finding, for --all
     true: int = 0
     false: int = 0
     unlabelled: list[str] = field(default_factory=list)
@@ -88,6 +91,11 @@ def extract(mirror: Path, commit: str, into: Path) -> int:
             target.write_bytes(data)
             if mode == "100755":
                 target.chmod(0o755)
+    # A real checkout: `.git` (some Dockerfiles COPY it) and an index that says what is tracked,
+    # borrowing the mirror's objects instead of copying them.
+    subprocess.run(["git", "init", "-q", str(into)], check=True)
+    (into / ".git" / "objects" / "info" / "alternates").write_text(str(mirror.resolve() / "objects") + "\n")
+    subprocess.run(["git", "-C", str(into), "read-tree", commit], check=True)
     return absent
 
 
@@ -125,6 +133,9 @@ def measure(name: str, mirror: Path, commit: str, labels: dict[tuple[str, str], 
     findings = document["findings"]
     assert isinstance(findings, list)
     for finding in findings:
+        result.listing.append(f"{finding['severity']:7} {finding_key(finding)}  # {finding['message']}")
+        result.warnings += finding["severity"] == "warning"
+        result.notes += finding["severity"] == "note"
         if finding["severity"] != "error":
             continue
         key = finding_key(finding)
@@ -145,13 +156,14 @@ def _precision(true: int, false: int) -> str:
 
 
 def table(results: list[RepoResult]) -> str:
-    rows = ["| repository | Dockerfiles | statuses | errors | true errors | precision | most false errors in one Dockerfile |",
-            "|---|---:|---|---:|---:|---:|---:|"]
+    rows = ["| repository | Dockerfiles | statuses | errors | true errors | precision | most false errors in one Dockerfile | warnings | notes |",
+            "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         statuses = ", ".join(f"{k} {v}" for k, v in sorted(r.statuses.items()))
         worst = max(r.false_per_dockerfile.values(), default=0)
         unl = f" (+{len(r.unlabelled)} unlabelled)" if r.unlabelled else ""
-        rows.append(f"| {r.name} | {r.dockerfiles} | {statuses} | {len(r.errors)}{unl} | {r.true} | {_precision(r.true, r.false)} | {worst} |")
+        rows.append(f"| {r.name} | {r.dockerfiles} | {statuses} | {len(r.errors)}{unl} | {r.true} | {_precision(r.true, r.false)} "
+                    f"| {worst} | {r.warnings} | {r.notes} |")
     total_true = sum(r.true for r in results)
     total_false = sum(r.false for r in results)
     statuses_total: Counter[str] = Counter()
@@ -160,7 +172,8 @@ def table(results: list[RepoResult]) -> str:
     rows.append(
         f"| **all** | {sum(r.dockerfiles for r in results)} | {', '.join(f'{k} {v}' for k, v in sorted(statuses_total.items()))} "
         f"| {sum(len(r.errors) for r in results)} | {total_true} | {_precision(total_true, total_false)} "
-        f"| {max((max(r.false_per_dockerfile.values(), default=0) for r in results), default=0)} |"
+        f"| {max((max(r.false_per_dockerfile.values(), default=0) for r in results), default=0)} "
+        f"| {sum(r.warnings for r in results)} | {sum(r.notes for r in results)} |"
     )
     return "\n".join(rows)
 
@@ -171,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=HERE / "corpus.toml")
     parser.add_argument("--labels", type=Path, default=HERE / "corpus-labels.toml")
     parser.add_argument("--unlabelled", action="store_true", help="list error findings without a label")
+    parser.add_argument("--all", action="store_true", help="list every finding (errors, warnings, notes)")
     args = parser.parse_args(argv)
     mirrors = Path(os.environ.get("PREDGUARD_CORPUS_MIRRORS", "/work/.mirror"))
     corpus = tomllib.loads(args.corpus.read_text(encoding="utf-8"))["repo"]
@@ -186,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         results.append(measure(repo["name"], mirror, repo["commit"], labels))
         if args.unlabelled:
             for line in results[-1].unlabelled:
+                print(f"{repo['name']}: {line}")
+        if args.all:
+            for line in results[-1].listing:
                 print(f"{repo['name']}: {line}")
     print(table(results))
     return 0
