@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 import shlex
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,9 @@ def _from_compose(path: Path, target: Path) -> Path | None:
             context, dockerfile = str(build.get("context", ".")), str(build.get("dockerfile", "Dockerfile"))
         else:
             continue
+        context, dockerfile = _substitute(context, {}), _substitute(dockerfile, {})  # compose: ${VAR:-default}
+        if "$" in context + dockerfile:
+            continue  # a variable the file gives no value for: the context is unknowable from here
         ctx = path.parent / context
         if (ctx / dockerfile).resolve() == target:
             return ctx
@@ -120,19 +124,39 @@ def _from_cloudbuild(path: Path, target: Path) -> Path | None:
     for step in data["steps"]:
         if not isinstance(step, dict) or "docker" not in str(step.get("name", "")):
             continue
-        args = [str(a) for a in step.get("args") or []]
+        defaults = data.get("substitutions") if isinstance(data.get("substitutions"), dict) else {}
+        args = [_substitute(str(a), defaults) for a in step.get("args") or []]
         if not args or args[0] != "build":
             continue
         found = _docker_build_args(args[1:])
         if found is None:
             continue
         dockerfile, context = found
-        base = path.parent / str(step.get("dir", ""))
+        step_dir = _substitute(str(step.get("dir", "")), defaults)
+        if "$" in context + (dockerfile or "") + step_dir:
+            continue  # a substitution the file gives no default for ($PROJECT_ID in a tag is fine)
+        base = path.parent / step_dir
         ctx = base / context
         file = base / dockerfile if dockerfile else ctx / "Dockerfile"
         if file.resolve() == target:
             return ctx
     return None
+
+
+_SUBSTITUTION = re.compile(r"\$(?:\{([A-Za-z_]\w*)(?::?-([^}]*))?\}|([A-Za-z_]\w*))")
+
+
+def _substitute(text: str, defaults: Mapping[str, object]) -> str:
+    """`text` with `$_X` / `${_X}` from a cloudbuild file's `substitutions` and compose's
+    `${X:-default}`; a variable the file gives no value for stays as written (callers check for `$`)."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(3)
+        if name in defaults:
+            return str(defaults[name])
+        return match.group(2) if match.group(2) is not None else match.group(0)
+
+    return _SUBSTITUTION.sub(value, text.replace("$$", "\0")).replace("\0", "$$")
 
 
 _SCRIPT_NAMES = ("Makefile", "makefile", "GNUmakefile")

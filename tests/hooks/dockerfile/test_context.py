@@ -99,3 +99,26 @@ def test_inference_reads_the_dockerfile_like_load_image(tmp_path: Path) -> None:
     write_tree(tmp_path, {"svc/Dockerfile": "FROM a\nRUN <<EOF\n"})
     with pytest.raises(InputError, match="unterminated heredoc"):
         find_context(tmp_path / "svc/Dockerfile", tmp_path)
+
+
+def test_cloudbuild_substitutions_with_defaults_are_resolved(tmp_path: Path) -> None:
+    cloudbuild = ("substitutions:\n  _SERVICE: svc\n  _CONTEXT: .\nsteps:\n"
+                  "- name: gcr.io/cloud-builders/docker\n"
+                  "  args: [build, -t, 'gcr.io/$PROJECT_ID/${_SERVICE}:$SHORT_SHA', -f, '${_SERVICE}/Dockerfile', '$_CONTEXT']\n")
+    write_tree(tmp_path, {"svc/Dockerfile": "FROM a\nCOPY lib/ /lib/\n", "lib/x.py": "", "cloudbuild.yaml": cloudbuild})
+    context, reason = find_context(tmp_path / "svc/Dockerfile", tmp_path)
+    assert (rel(context, tmp_path), reason) == (".", "from cloudbuild.yaml")
+
+
+def test_a_substitution_without_a_default_leaves_the_context_to_inference(tmp_path: Path) -> None:
+    cloudbuild = "steps:\n- name: gcr.io/cloud-builders/docker\n  args: [build, -f, '${_SERVICE}/Dockerfile', '.']\n"
+    write_tree(tmp_path, {"svc/Dockerfile": "FROM a\nCOPY lib/ /lib/\n", "lib/x.py": "", "cloudbuild.yaml": cloudbuild})
+    _, reason = find_context(tmp_path / "svc/Dockerfile", tmp_path)
+    assert reason.startswith("inferred")
+
+
+def test_compose_defaults_are_resolved(tmp_path: Path) -> None:
+    compose = "services:\n  api:\n    build:\n      context: ${API_CONTEXT:-.}\n      dockerfile: ${API_DOCKERFILE:-svc/Dockerfile}\n"
+    write_tree(tmp_path, {"svc/Dockerfile": "FROM a\nCOPY lib/ /lib/\n", "lib/x.py": "", "compose.yaml": compose})
+    context, reason = find_context(tmp_path / "svc/Dockerfile", tmp_path)
+    assert (rel(context, tmp_path), reason) == (".", "from compose.yaml")
