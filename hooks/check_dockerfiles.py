@@ -240,7 +240,7 @@ def _check(dockerfile: Path, root: Path, config: Config, context: _Context | _No
         skip = None if service_config.entrypoints else no_python(image, plan)
         if skip is not None:
             return _Outcome(dataclasses.replace(base, status="skipped", reason=skip))
-        result = check_image(image, plan, root=root, service=service, first_party=config.first_party)
+        result = check_image(image, plan, root=root, service=service, first_party=sorted(config.first_party) if config.first_party else None)
     except InputError as exc:
         return _Outcome(dataclasses.replace(base, status="error", error=str(exc)))
 

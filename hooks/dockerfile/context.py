@@ -124,7 +124,8 @@ def _from_cloudbuild(path: Path, target: Path) -> Path | None:
     for step in data["steps"]:
         if not isinstance(step, dict) or "docker" not in str(step.get("name", "")):
             continue
-        defaults = data.get("substitutions") if isinstance(data.get("substitutions"), dict) else {}
+        given = data.get("substitutions")
+        defaults: dict[str, object] = given if isinstance(given, dict) else {}
         args = [_substitute(str(a), defaults) for a in step.get("args") or []]
         if not args or args[0] != "build":
             continue
