@@ -188,9 +188,12 @@ class _Walk:
             anchor = (node.file, ref.line, ref.column, parsed)
             if ref.level and not package:
                 where = "runs as a script" if node.script else "is a top-level module"
-                self._report_fails(f"{'.' * ref.level}{ref.module}", (*node.chain, f"{'.' * ref.level}{ref.module}"), anchor,
-                                   f"relative import in {display_path(node.file, self.root)}, which {where} in the image of "
-                                   f"{self.dockerfile}: it fails with 'attempted relative import with no known parent package'")
+                # What fails to load is the importing file itself (named as the image runs it).
+                relative = f"{'.' * ref.level}{ref.module}"
+                self._report_fails(self._unit_name(node), (*node.chain, relative), anchor,
+                                   f"the relative import of {relative} in {display_path(node.file, self.root)}, which {where} in the "
+                                   f"image of {self.dockerfile}, fails with 'attempted relative import with no known parent package'",
+                                   whole=True)
                 continue
             for target in self._targets(ref, package):
                 located = self.resolver.locate(target)
@@ -301,17 +304,26 @@ class _Walk:
             fix=fix,
         )
 
+    def _unit_name(self, node: _Node) -> str:
+        """A module's dotted name; a script's path relative to WORKDIR when under it (as it is run)."""
+        if not node.script:
+            return node.name
+        workdir = (self.image.workdir or "/").rstrip("/") + "/"
+        return node.name[len(workdir):] if node.name.startswith(workdir) else node.name
+
     def _report_fails(
-        self, module: str, chain: tuple[str, ...], anchor: tuple[Path | str, int, int, ParsedFile | None], why: str
+        self, module: str, chain: tuple[str, ...], anchor: tuple[Path | str, int, int, ParsedFile | None], why: str,
+        *, whole: bool = False,
     ) -> None:
+        """PG107 at the import line. `module` is what fails to load; `whole`: `why` is the full message."""
         where, line, column, parsed = anchor
         if parsed is not None and parsed.suppressed(line, "PG107"):
             return
-        key = f"<fails>{module}@{where}:{line}"
+        key = f"<fails>{module}@{display_path(where, self.root) if isinstance(where, Path) else where}:{line}"
         self._missing.setdefault(key, new_finding(
             "PG107",
             dockerfile=self.dockerfile,
-            message=f"{module} cannot be imported: {why}",
+            message=why if whole else f"{module} cannot be imported: {why}",
             file=where if isinstance(where, str) else display_path(where, self.root),
             line=line,
             column=column,

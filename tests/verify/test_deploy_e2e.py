@@ -62,7 +62,9 @@ def test_the_incident_image_fails_verification_and_is_rolled_back(tmp_path: Path
     assert report["verdict"] == "fail"
     assert checks["health"]["outcome"] == "pass"
     smoke = checks["smoke POST /predictions"]
-    assert smoke["outcome"] == "fail" and smoke["evidence"]["status"] == 500
+    # The deferred import is guarded as on the real platform: the request degrades (200, nothing
+    # dispatched) and only the logged traceback tells; the logs check catches it.
+    assert smoke["outcome"] == "pass" and smoke["evidence"]["status"] == 200
     logs = checks["logs"]
     assert logs["outcome"] == "fail"
     assert any("ModuleNotFoundError: No module named 'predictions.worker'" in line for line in logs["evidence"]["matches"])
