@@ -222,7 +222,9 @@ class Processor:
             error=error,
             expected_skip=expected,
             duration_seconds=round(time.monotonic() - started, 6),
-            **counts,
+            rows_extracted=counts["rows_extracted"],
+            rows_valid=counts["rows_valid"],
+            rows_loaded=counts["rows_loaded"],
         )
         _log_result(result)
         if (recorder or self.recorder) is not None:

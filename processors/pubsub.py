@@ -152,7 +152,7 @@ def decode_push(raw: bytes) -> PushRequest:
             mode = parse_mode(str(payload["mode"]))
         except InputError as exc:
             raise MalformedPush(f"'mode' in 'message.data': {exc.message}", **known) from None
-    attributes = message.get("attributes") if isinstance(message.get("attributes"), dict) else {}
+    attributes: Mapping[str, str] = message["attributes"] if isinstance(message.get("attributes"), dict) else {}
     return PushRequest(processor, target_date, mode, message_id, subscription, delivery_attempt, attributes)
 
 
