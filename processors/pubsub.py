@@ -315,6 +315,7 @@ class PushApp:
             taken = claims.claim(key, holder, self.lease_seconds)
         except Exception as exc:  # noqa: BLE001 - the store is down: fall back to this host's claims
             log.warning("cannot take the claim in the store (%s); taking a host-local one", type(exc).__name__)
+            self._count("claims_in_local_fallback")
             claims = self.local_claims
             taken = claims.claim(key, holder, self.lease_seconds)
         return _Lease(claims, key, holder) if taken else None
