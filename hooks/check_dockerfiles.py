@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 from predguard.hooks import discovery
 from predguard.hooks.config import Config, ServiceConfig, load_config
 from predguard.hooks.model import CopySource, Finding, Image
+from predguard.hooks.python.closure import CheckResult
 from predguard.hooks.reporters import FORMATS, DockerfileReport, Report, get_renderer
 from predguard.arguments import ArgumentParser
 from predguard.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError, run_cli
@@ -225,10 +226,11 @@ def _check(dockerfile: Path, root: Path, config: Config, context: tuple[Path, st
         )
         result = check_image(image, root=root, service=service, entrypoints=service_config.entrypoints,
                              first_party=config.first_party)
+        third_party = _third_party(image, result, root, config, base.path, service)
     except InputError as exc:
         return _Outcome(dataclasses.replace(base, status="error", error=str(exc)))
 
-    raw = [*image.problems, *result.findings]
+    raw = [*image.problems, *result.findings, *third_party]
     kept = [dataclasses.replace(f, service=f.service or service) for f in raw if not _suppressed(f, image, base.path)]
     kept = list(dict.fromkeys(kept))  # an engine may report the same problem twice
     entry = result.entry
@@ -240,6 +242,16 @@ def _check(dockerfile: Path, root: Path, config: Config, context: tuple[Path, st
     )
     fix_after = {f: line for f in kept if (line := _fix_anchor(f, image.copies)) is not None}
     return _Outcome(report, tuple(kept), fix_after, frozenset(p.resolve() for p in result.closure))
+
+
+def _third_party(image: Image, result: CheckResult, root: Path, config: Config, dockerfile: str, service: str) -> list[Finding]:
+    """PG102: what the image installs (its RUN steps) against the closure's third-party imports."""
+    from predguard.hooks.installs import DistributionIndex, check_third_party, read_installs
+
+    config_name = config.source.name if config.source else "pyproject.toml"
+    view = read_installs(image, root, dockerfile=dockerfile, base_packages=config.base_packages, config_name=config_name)
+    index = DistributionIndex(config.module_map, config.dependency_map)
+    return check_third_party(result.external, view, index, root=root, service=service)
 
 
 def _suppressed(finding: Finding, image: Image, dockerfile: str) -> bool:

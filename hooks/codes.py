@@ -20,7 +20,7 @@ RULES: dict[str, Rule] = {
         Rule("PG101", "first-party-module-missing", "error",
              "A first-party module the service imports is not copied into its image"),
         Rule("PG102", "third-party-module-not-installed", "error",
-             "A third-party module the service imports is not installed in its image (reserved)"),
+             "A third-party module the service imports is not installed in its image"),
         Rule("PG103", "entrypoint-unresolved", "error",
              "The image's entrypoint (CMD/ENTRYPOINT or configured) cannot be resolved to a module in the image"),
         Rule("PG104", "unparsable-python-file", "error",

@@ -13,7 +13,7 @@ from predguard.hooks.dockerfile import dockerignore, imagefs, lexer
 from predguard.hooks.dockerfile.instructions import parse_arg, parse_command, parse_env, parse_flags, parse_json_array, run_text
 from predguard.hooks.dockerfile.lexer import Instruction
 from predguard.hooks.dockerfile.variables import Env, expand
-from predguard.hooks.model import Command, CopySource, Finding, Image, ImageFile
+from predguard.hooks.model import Command, CopySource, Finding, Image, ImageFile, StageStep, StageView
 from predguard.errors import InputError
 from predguard.paths import display_path
 
@@ -38,6 +38,7 @@ class Stage:
     name: str | None
     line: int
     parent: Stage | None  # FROM <stage>
+    base: str = ""  # the FROM image as expanded
     files: dict[str, ImageFile] = field(default_factory=dict)
     dirs: set[str] = field(default_factory=lambda: {"/"})
     opaque: list[str] = field(default_factory=list)
@@ -50,6 +51,11 @@ class Stage:
     runs: list[tuple[int, str]] = field(default_factory=list)
     problems: list[Finding] = field(default_factory=list)
     depends_on: set[int] = field(default_factory=set)
+    steps: list[StageStep] = field(default_factory=list)  # RUN and COPY/ADD in order, for the install model
+
+    def add_step(self, line: int, run: str | None = None, copy: CopySource | None = None) -> None:
+        env = {k: v for k, v in self.expansion_env().items() if v is not None}
+        self.steps.append(StageStep(line=line, run=run, copy=copy, workdir=self.workdir, env=env))
 
     @property
     def label(self) -> str:
@@ -128,6 +134,7 @@ class Builder:
                 self.do_copy(self.stages[-1], instr)
             elif kw == "RUN":
                 self.stages[-1].runs.append((instr.line, run_text(instr)))
+                self.stages[-1].add_step(instr.line, run=run_text(instr))
             elif kw in ("CMD", "ENTRYPOINT"):
                 command = parse_command(instr)
                 stage = self.stages[-1]
@@ -159,7 +166,7 @@ class Builder:
         image = self.expand(None, instr, words[0], self.global_args, base_vars=False)
         name = words[2].lower() if len(words) >= 3 and words[1].lower() == "as" else None
         parent = self.stage_named(image)
-        stage = Stage(index=len(self.stages), name=name, line=instr.line, parent=parent)
+        stage = Stage(index=len(self.stages), name=name, line=instr.line, parent=parent, base=image)
         if parent is not None:
             stage.files = dict(parent.files)
             stage.dirs = set(parent.dirs)
@@ -234,6 +241,7 @@ class Builder:
             dest_raw.endswith("/") or dest_raw in (".", "..") or dest_raw.endswith("/.") or len(sources) > 1 or wildcard or parents or dest in stage.dirs
         )
         stage.copies.append(CopySource(line=instr.line, sources=tuple(src for _, src, _ in sources), dest=dest, from_stage=from_ref))
+        stage.add_step(instr.line, copy=stage.copies[-1])
 
         if from_ref is not None:
             self.copy_from(stage, instr, from_ref, [src for _, src, _ in sources], dest, dest_is_dir, parents)
@@ -391,6 +399,14 @@ def load_image(dockerfile: Path, context: Path, *, root: Path, build_args: Mappi
         dockerfile=dockerfile, context=context, stage=final.label, files=dict(sorted(final.files.items())), workdir=final.workdir,
         env=dict(final.env), entrypoint=final.entrypoint, cmd=final.cmd, copies=tuple(final.copies), opaque_dirs=tuple(final.opaque),
         runs=tuple(sorted(set(runs))), problems=tuple(problems), ignored_codes=dict(lexed.ignored_codes),
+        stages=tuple(_view(stage) for stage in builder.stages), final_index=final.index,
+    )
+
+
+def _view(stage: Stage) -> StageView:
+    return StageView(
+        index=stage.index, name=stage.name, base=stage.base, parent=stage.parent.index if stage.parent else None,
+        line=stage.line, files=stage.files, opaque_dirs=tuple(stage.opaque), steps=tuple(stage.steps),
     )
 
 
