@@ -200,7 +200,9 @@ class _Stage:
             return self.state.location(posixpath.join(env.get("HOME", "/root"), ".local"))
         if call.python and "/" in call.python:
             return self.state.location(posixpath.dirname(posixpath.dirname(_join(cwd, call.python))))
-        if prog.bin_dir and prog.bin_dir not in _SYSTEM_BIN and prog.bin_dir.endswith("/bin"):
+        if prog.bin_dir in _SYSTEM_BIN:
+            return self.state.location(SYSTEM)  # `/usr/local/bin/pip`: the image's interpreter, whatever is active
+        if prog.bin_dir and prog.bin_dir.endswith("/bin"):
             return self.state.location(posixpath.dirname(_join(cwd, prog.bin_dir)))
         if active and not call.system:
             return self.state.location(active)

@@ -14,6 +14,7 @@ _NAME = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(\[[^\]]
 _WHEEL = re.compile(r"^(?P<name>[^-]+)-[^-]+(?:-\d[^-]*)?-[^-]+-[^-]+-[^-]+\.whl$")
 _SDIST = re.compile(r"^(?P<name>.+?)-\d[^/]*\.(?:tar\.gz|tgz|tar\.bz2|zip)$")
 _EGG = re.compile(r"[#&]egg=([A-Za-z0-9._-]+)")
+_NAMED_URL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?\s*@")  # `name[extra] @ url`
 
 
 def normalise(name: str) -> str:
@@ -42,17 +43,17 @@ def is_reference(text: str) -> bool:
 def parse_specifier(text: str) -> Specifier | None:
     """`name[extra]>=1; marker`, `name @ url`, or a path/URL; None when it is none of them."""
     text = text.strip()
-    if is_reference(text):
-        reference, _, marker = _split_marker(text)
-        reference, extras = _reference_extras(reference)
-        return Specifier(name_from_reference(reference), extras, marker, reference)
+    if is_reference(text) and not _NAMED_URL.match(text):
+        target, _, marker = _split_marker(text)
+        target, extras = _reference_extras(target)
+        return Specifier(name_from_reference(target), extras, marker or None, target)
     m = _NAME.match(text)
     if not m:
         return None
     name = normalise(m.group(1))
     extras = _extras(m.group(2))
     rest = text[m.end():]
-    reference = None
+    reference: str | None = None
     if rest.startswith("@"):
         reference, _, marker = _split_marker(rest[1:].strip())
     else:
