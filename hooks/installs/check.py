@@ -113,6 +113,14 @@ def _finding(wanted: _Wanted, view: InstallView, index: DistributionIndex, root:
         reasons.append(f"{unknown.reason} ({unknown.where})")
     if len(held.unknown) > 3:
         reasons.append(f"and {len(held.unknown) - 3} more steps predguard cannot read")
+    unknown_deps = sorted(
+        name for name, item in held.distributions.items()
+        if not item.no_deps and not item.locked and index.dependencies(name, item.extras) is None
+    )
+    if unknown_deps:
+        shown = ", ".join(unknown_deps[:5]) + (f" and {len(unknown_deps) - 5} more" if len(unknown_deps) > 5 else "")
+        reasons.append(f"it may come as a dependency of {shown}, whose dependencies predguard does not know "
+                       "(name them in dependency_map in [tool.predguard])")
     unmapped = sorted(d for d in held.distributions if not index.knows_distribution(d))
     if provider is None and any(_resembles(d, wanted.module) for d in unmapped):
         reasons.append(f"the image installs {', '.join(unmapped[:5])}, whose modules predguard does not know: if one provides it, "

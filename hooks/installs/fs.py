@@ -17,9 +17,15 @@ class StageFiles:
         self._opaque = tuple(opaque)
 
     def find(self, image_path: str) -> SourceFile | None:
-        found = self._files.get(posixpath.normpath(image_path))
+        image_path = posixpath.normpath(image_path)
+        found = self._files.get(image_path)
         if found is None:
-            return None
+            # `COPY requirements.txt /tmp` into a directory the base image has (the Dockerfile model,
+            # not seeing it, places a file named /tmp): the file is at /tmp/requirements.txt.
+            parent = self._files.get(posixpath.dirname(image_path))
+            if parent is None or parent.source.name != posixpath.basename(image_path):
+                return None
+            found = parent
         return SourceFile(found.image_path, found.source, self.shown(found.source))
 
     def under(self, directory: str) -> list[str]:

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from predguard.hooks.dockerfile.instructions import parse_flags
 from predguard.hooks.installs import commands, locks, projects
 from predguard.hooks.installs.base import BaseImage, describe_base
 from predguard.hooks.installs.commands import PipCall, Program
@@ -151,7 +152,8 @@ class _Stage:
         active = self._active_venv(env)
         where = f"{self.dockerfile}:{step.line}"
         reader = Reader(self.files, env, self.marker_env, self._wheels)
-        for statement in commands.statements(step.run):
+        text = parse_flags(step.run)[1]  # `RUN --mount=type=cache,... pip install ...`: BuildKit's flags are not the command
+        for statement in commands.statements(text):
             argv = commands.strip_prefixes(commands.words(statement, env), env)
             prog = commands.program(argv)
             if prog.tool == "cd" and prog.args:

@@ -156,8 +156,8 @@ class Reader:
         if project.name:
             spec = parse_specifier(project.name)
             own = spec.name if spec else None
-            if own:
-                into.add(Installed(own, project.where, extras, no_deps))
+            if own:  # its dependencies are read right here, not left to a dependency map
+                into.add(Installed(own, project.where, extras, no_deps=True))
         if no_deps:
             return
         if project.unknown:

@@ -278,3 +278,11 @@ def test_the_example_worker_installs_through_a_prefix_copied_from_its_builder_st
     view = read_installs(image, PLATFORM, dockerfile="predictions/worker/Dockerfile", base_packages={}, config_name="pyproject.toml")
     assert {"flask", "gunicorn"} <= names(view)
     assert view.held.requirement_files == ["predictions/worker/requirements.txt"]
+
+
+def test_a_file_copied_into_a_directory_of_the_base_image_is_found_there(tmp_path: Path) -> None:
+    view = installs(tmp_path, {
+        "Dockerfile": "FROM python:3.11\nCOPY requirements.txt /tmp\nRUN pip install -r /tmp/requirements.txt\n",
+        "requirements.txt": "fastapi\n",
+    })
+    assert "fastapi" in names(view) and view.held.unknown == []

@@ -144,3 +144,19 @@ def test_readme_documents_the_distribution_field_of_the_json_contract() -> None:
     assert all(k == contract for k in keys) and "distribution" in contract
     assert any(f["code"] == "PG102" and f["distribution"] for doc in documented for f in doc["findings"])
     assert '"version": 1' in readme
+
+
+def test_a_distribution_whose_dependencies_are_unknown_downgrades_to_a_warning_that_names_it(check_tree: Check) -> None:
+    # label-studio-ml from git brings label-studio-sdk; no map says so, so predguard cannot be sure either way.
+    files = service("import label_studio_ml.api\nimport label_studio_sdk\n",
+                    "label-studio-ml @ git+https://github.com/HumanSignal/label-studio-ml-backend.git\n")
+    [finding] = check_tree(files).pg102()
+    assert finding["module"] == "label_studio_sdk" and finding["severity"] == "warning"
+    assert "it may come as a dependency of label-studio-ml" in finding["message"] and "dependency_map" in finding["message"]
+    pyproject = '[tool.predguard]\ndependency_map = { "label-studio-ml" = ["label-studio-sdk"] }\n'
+    assert check_tree({**files, "pyproject.toml": pyproject}).pg102() == []
+
+
+def test_buildkit_run_flags_are_not_the_command(check_tree: Check) -> None:
+    dockerfile = DOCKERFILE.replace("RUN pip", "RUN --mount=type=cache,target=/root/.cache \\\n    --network=default pip")
+    assert check_tree(service("import yaml\n", "pyyaml\n", dockerfile)).pg102() == []
