@@ -45,7 +45,7 @@ def check_third_party(
     repository: dict[str, list[Declaration]] | None = None
     for imported in imports:
         top = imported.module.split(".")[0]
-        if top in stdlib or top in held.modules or "*" in imported.suppressed or CODE in imported.suppressed:
+        if top in stdlib or top in held.modules or top in view.copied_packages or "*" in imported.suppressed or CODE in imported.suppressed:
             continue
         for wanted in _wanted(imported, index):
             key = wanted.provider.prefix if wanted.provider else top

@@ -60,6 +60,7 @@ class InstallView:
     held: InstallSet  # the union of its importable locations
     base: BaseImage  # the built stage's root base image
     dockerfile: str  # repository path, for messages
+    copied_packages: frozenset[str] = frozenset()  # names of packages COPYed into the image: first-party, PG101's business
 
     @property
     def fix_target(self) -> FixTarget | None:
@@ -81,7 +82,8 @@ def read_installs(image: Image, root: Path, *, dockerfile: str, base_packages: M
         if loc.kind == "site":
             held.merge(loc.held)
     assert final.base is not None
-    return InstallView(held, final.base, dockerfile)
+    copied = frozenset(posixpath.basename(posixpath.dirname(p)) for p in image.files if p.endswith("/__init__.py"))
+    return InstallView(held, final.base, dockerfile, copied)
 
 
 class _Stage:

@@ -160,3 +160,12 @@ def test_a_distribution_whose_dependencies_are_unknown_downgrades_to_a_warning_t
 def test_buildkit_run_flags_are_not_the_command(check_tree: Check) -> None:
     dockerfile = DOCKERFILE.replace("RUN pip", "RUN --mount=type=cache,target=/root/.cache \\\n    --network=default pip")
     assert check_tree(service("import yaml\n", "pyyaml\n", dockerfile)).pg102() == []
+
+
+def test_a_package_copied_into_the_image_but_off_sys_path_is_not_a_third_party_finding(check_tree: Check) -> None:
+    # `python app/run.py` puts /srv/app on sys.path, not /srv: `import app.config` fails, but that is
+    # first-party code the image has (PG101/PG103's subject), not a distribution to install.
+    dockerfile = "FROM python:3.11-slim\nWORKDIR /srv\nCOPY app/ ./app/\nCMD [\"python\", \"app/run.py\"]\n"
+    result = check_tree({"Dockerfile": dockerfile, "app/__init__.py": "", "app/config.py": "",
+                         "app/run.py": "from app.config import x\n"})
+    assert result.pg102() == []
