@@ -58,7 +58,7 @@ def check_third_party(
                 continue
             if repository is None:
                 repository = declarations(root)
-            found[key] = _finding(wanted, view, index, root, service, version, repository)
+            found[key] = _finding(wanted, view, index, root, service, version, repository, reachable)
     return list(found.values())
 
 
@@ -99,7 +99,7 @@ def _reachable(view: InstallView, index: DistributionIndex) -> set[str]:
 
 
 def _finding(wanted: _Wanted, view: InstallView, index: DistributionIndex, root: Path, service: str | None,
-             version: str | None, repository: dict[str, list[Declaration]]) -> Finding:
+             version: str | None, repository: dict[str, list[Declaration]], reachable: set[str]) -> Finding:
     imported = wanted.imported
     provider = wanted.provider
     distribution = provider.distributions[0] if provider else None
@@ -121,7 +121,7 @@ def _finding(wanted: _Wanted, view: InstallView, index: DistributionIndex, root:
         shown = ", ".join(unknown_deps[:5]) + (f" and {len(unknown_deps) - 5} more" if len(unknown_deps) > 5 else "")
         reasons.append(f"it may come as a dependency of {shown}, whose dependencies predguard does not know "
                        "(name them in dependency_map in [tool.predguard])")
-    unmapped = sorted(d for d in held.distributions if not index.knows_distribution(d))
+    unmapped = sorted(d for d in {*held.distributions, *reachable} if not index.knows_distribution(d))
     if provider is None and any(_resembles(d, wanted.module) for d in unmapped):
         reasons.append(f"the image installs {', '.join(unmapped[:5])}, whose modules predguard does not know: if one provides it, "
                        "map it with module_map in [tool.predguard]")

@@ -82,7 +82,8 @@ def read_installs(image: Image, root: Path, *, dockerfile: str, base_packages: M
         if loc.kind == "site":
             held.merge(loc.held)
     assert final.base is not None
-    copied = frozenset(posixpath.basename(posixpath.dirname(p)) for p in image.files if p.endswith("/__init__.py"))
+    # Directories holding Python files (regular or namespace packages) that the image copies.
+    copied = frozenset(posixpath.basename(posixpath.dirname(p)) for p in image.files if p.endswith(".py"))
     return InstallView(held, final.base, dockerfile, copied)
 
 
