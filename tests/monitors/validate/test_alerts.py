@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -114,7 +115,11 @@ def test_slack_gets_the_problem_once_and_the_recovery_once_in_its_thread(tmp_pat
     posted = slack_server.posted_messages()
     assert len(posted) == 2
     assert posted[1]["text"].startswith("Resolved: grading_coverage, grades_fresh, phase3_complete healthy again on 2026-01-30 (post_game)")
-    assert posted[1]["thread_ts"] == posted[0]["ts"]  # in the alert's thread
+    assert posted[1]["thread_ts"] == posted[0]["ts"]  # in the alert's thread, kept in the alert state:
+    db = sqlite3.connect(config.parent / ".predguard" / "validate-state.sqlite")
+    threads = dict(db.execute("SELECT fingerprint, thread_ts FROM alert_state WHERE fingerprint LIKE 'validate:%'").fetchall())
+    db.close()
+    assert threads == {f"validate:{name}": posted[0]["ts"] for name in ("grading_coverage", "grades_fresh", "phase3_complete")}
     _, quiet = run_json("--config", str(config), "--date", GAME_DAY, "--now", "2026-01-31T14:30:00Z", environ=environ)
     assert quiet["notifications"] == [] and len(slack_server.posted_messages()) == 2
 
