@@ -132,3 +132,23 @@ def test_without_slack_the_terminal_prints_the_report_message(tmp_path: Path) ->
     assert "validation: posted" in text
     with Outbox(tmp_path / ".predguard" / "validate-outbox.sqlite") as outbox:
         assert outbox.depth() == 0 and outbox.dead_letters() == []
+
+
+def test_degraded_is_posted_only_when_asked_for() -> None:
+    quiet, nothing = step({}, report(1, ("a", "degraded")), notify_on=NOTIFY, repeat_days=7)
+    assert nothing is None and quiet == {}
+    records, posted = step({}, report(1, ("a", "degraded")), notify_on=NOTIFY | {"degraded"}, repeat_days=7)
+    assert posted is not None and posted.kind == "validation" and posted.message.title.endswith(": 1 degraded")
+    assert records["validate:a"].rule == "degraded"
+
+
+def test_the_webhook_posts_the_report_without_a_chart_note(slack_server) -> None:
+    from predguard.monitors.alerting.webhook import CHART_NOTE, WebhookNotifier
+
+    _, notification = step({}, report(1, ("a", "error")), notify_on=NOTIFY, repeat_days=7)
+    assert notification is not None
+    delivery = WebhookNotifier(url=slack_server.webhook_url).send(notification)
+    assert delivery.ok
+    (posted,) = slack_server.posted_messages()
+    assert posted["text"].startswith("Data validation 2026-01-01 (post_game): 1 error")
+    assert CHART_NOTE not in posted["text"] and CHART_NOTE not in json.dumps(posted["blocks"])
