@@ -8,6 +8,15 @@ Monte-Carlo on daily Bernoulli streams (fixed seeds), N graded predictions a day
   C   abrupt 65% -> 50%                           -> delay from the first day at 50%
 A delay of 0 means the alarm is raised on the day itself (once its games are graded).
 
+Day one (`day_one_scenarios`): streams measured from a system's first graded day, where the
+reference period is missing, thin or interrupted. N0-N2 new systems (stable 60%, at 50% from
+the start, 65% dropping to 48% on day 30); L5/L10 5 and 10 graded a day, 65% -> 40% after a
+year; G21/G120 a 21- or 120-day break (no games) after a year at 65%, resuming at 48%;
+S21/S120 (and ~ with sd 0.03 a day) stable 60% with such a break every year. Delays are from
+the first day below the floor to the first day the alarm is up (already up = 0), for our
+breach and for the weeks rule on the same streams; false alarms are alarm onsets per year
+before the change (after the 8-week warm-up, except for new systems: from day 0).
+
 Detectors: our monitor (predguard.monitors.detection.core.detect, the exact core of `evaluate`; the
 tests prove both equal day by day), the team's rule (weekly rate below 55% for 2 consecutive
 Sunday weeks, predguard.monitors.detection.rules), and River's ADWIN, PageHinkley and DDM at their
@@ -309,6 +318,138 @@ def evaluate_speed(calls: int) -> str:
     return f"evaluate(): {best * 1e3:.2f} ms per call on 730 days of history (best of 3 x {calls} calls)"
 
 
+# --- day one: new systems, low volume, breaks (issue: never later than the weeks rule) ----------
+
+
+@dataclass(frozen=True)
+class DayOne:
+    key: str
+    title: str
+    rates: tuple[float, ...]  # daily hit rate from the system's first day
+    volume: tuple[int, ...]  # graded predictions per day (0 = no games: a break)
+    sd: float  # day-to-day variation of the daily rate
+    change_day: int | None  # first day below the floor (None: a stable stream)
+    measured_from: int  # false alarms are counted from this day (to change_day or the end)
+
+
+def day_one_scenarios() -> list[DayOne]:
+    def stream(parts: Sequence[tuple[int, float, int]]) -> tuple[tuple[float, ...], tuple[int, ...]]:
+        rates: list[float] = []
+        volume: list[int] = []
+        for days, rate, n in parts:
+            rates += [rate] * days
+            volume += [n] * days
+        return tuple(rates), tuple(volume)
+
+    out = []
+    rates, volume = stream([(120, 0.50, 100)])
+    out.append(DayOne("N1", "new system at 50%, 100/day", rates, volume, 0.0, 0, 0))
+    rates, volume = stream([(30, 0.65, 100), (90, 0.48, 100)])
+    out.append(DayOne("N2", "new system 65%, drops to 48% on day 30", rates, volume, 0.0, 30, 0))
+    rates, volume = stream([(365, 0.60, 100)])
+    out.append(DayOne("N0", "new system stable 60%, first year", rates, volume, 0.0, None, 0))
+    for n in (5, 10):
+        rates, volume = stream([(365, 0.65, n), (120, 0.40, n)])
+        out.append(DayOne(f"L{n}", f"{n}/day, 65% -> 40%", rates, volume, 0.0, 365, WARMUP_DAYS))
+    for gap in (21, 120):
+        rates, volume = stream([(365, 0.65, 100), (gap, 0.65, 0), (120, 0.48, 100)])
+        out.append(DayOne(f"G{gap}", f"{gap}-day break, then 48%", rates, volume, 0.0, 365 + gap, WARMUP_DAYS))
+    for gap in (21, 120):
+        season = 365 - gap
+        parts = [(season, 0.60, 100), (gap, 0.60, 0)] * 2 + [(WARMUP_DAYS, 0.60, 100)]
+        rates, volume = stream(parts)
+        out.append(DayOne(f"S{gap}", f"stable 60%, a {gap}-day break a year", rates, volume, 0.0, None, WARMUP_DAYS))
+        out.append(DayOne(f"S{gap}~", f"stable 60% +/- sd 0.03, a {gap}-day break a year", rates, volume, 0.03, None, WARMUP_DAYS))
+    return out
+
+
+def run_day_one(args: tuple[str, int, int, DetectionConfig]) -> dict[str, object]:
+    """Firing paths of our breach and of the weeks rule on one simulated day-one stream."""
+    key, run, seed_base, config = args
+    scenario = next(s for s in day_one_scenarios() if s.key == key)
+    rng = np.random.default_rng([seed_base, 7, *map(ord, key), run])
+    rates = np.asarray(scenario.rates, dtype=float)
+    if scenario.sd:
+        rates = np.clip(rates + rng.normal(0.0, scenario.sd, len(rates)), 0.0, 1.0)
+    n = np.asarray(scenario.volume, dtype=float)
+    hits = rng.binomial(n.astype(np.int64), rates).astype(float)
+    trace = detect(n, hits, config, FIRST_DAY)
+    return {
+        "ours": trace.breach.firing,
+        "rule": trace.weeks.firing,
+        "forced": dict(zip(trace.breach.fired_on, trace.breach.forced)),
+    }
+
+
+@dataclass(frozen=True)
+class DayOneCell:
+    median: float | None
+    p90: float | None
+    missed: float
+    false_alarms_per_year: float
+    backstop_share: float | None  # share of our first alarms after the change raised by the weeks rule
+
+
+def summarise_day_one(scenario: DayOne, results: list[dict[str, object]], which: str) -> DayOneCell:
+    end = scenario.change_day if scenario.change_day is not None else len(scenario.rates)
+    years = (end - scenario.measured_from) / 365.25
+    onsets_before = 0
+    delays = []
+    forced = []
+    for result in results:
+        firing = np.asarray(result[which], dtype=bool)
+        starts = onsets(firing)
+        onsets_before += int(np.sum((starts >= scenario.measured_from) & (starts < end)))
+        if scenario.change_day is not None:
+            # The first day from the change on which the alarm is up (already up counts as 0).
+            up = np.flatnonzero(firing[scenario.change_day :])
+            delays.append(float(up[0]) if len(up) else math.inf)
+            if which == "ours" and len(up):
+                first = scenario.change_day + int(up[0])
+                started = int(starts[starts <= first][-1]) if (starts <= first).any() else first
+                forced.append(bool(result["forced"].get(started, False)))  # type: ignore[union-attr]
+    fa = onsets_before / (years * len(results)) if years > 0 else 0.0
+    if not delays:
+        return DayOneCell(None, None, 0.0, fa, None)
+    values = np.array(delays)
+    return DayOneCell(
+        float(np.median(values)),
+        float(np.percentile(values, 90, method="higher")),
+        float(np.mean(~np.isfinite(values))),
+        fa,
+        float(np.mean(forced)) if forced else None,
+    )
+
+
+def day_one(runs: int, workers: int, config: DetectionConfig) -> tuple[str, list[tuple[str, float, str, bool]]]:
+    tasks = [(s.key, run, REPORT_SEED, config) for s in day_one_scenarios() for run in range(runs)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        outputs = list(pool.map(run_day_one, tasks, chunksize=16))
+    lines = [
+        "| scenario | delay median / p90 (missed): ours | weeks rule | ours raised by the backstop | false alarms/yr: ours | weeks rule | runs |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    checks: list[tuple[str, float, str, bool]] = []
+    for scenario in day_one_scenarios():
+        rows = [o for t, o in zip(tasks, outputs) if t[0] == scenario.key]
+        ours, rule = summarise_day_one(scenario, rows, "ours"), summarise_day_one(scenario, rows, "rule")
+        delay = "-" if ours.median is None else f"{fmt(ours.median)} / {fmt(ours.p90)} ({ours.missed:.0%})"
+        rule_delay = "-" if rule.median is None else f"{fmt(rule.median)} / {fmt(rule.p90)} ({rule.missed:.0%})"
+        share = "-" if ours.backstop_share is None else f"{ours.backstop_share:.0%}"
+        lines.append(
+            f"| {scenario.key}: {scenario.title} | {delay} | {rule_delay} | {share} | "
+            f"{fmt(ours.false_alarms_per_year, 3)} | {fmt(rule.false_alarms_per_year, 3)} | {len(rows)} |"
+        )
+        if ours.median is not None and rule.median is not None and ours.p90 is not None and rule.p90 is not None:
+            checks.append((f"{scenario.key} median delay ours <= weeks rule", ours.median, f"<= {fmt(rule.median)}", ours.median <= rule.median))
+            checks.append((f"{scenario.key} p90 delay ours <= weeks rule", ours.p90, f"<= {fmt(rule.p90)}", ours.p90 <= rule.p90))
+        elif scenario.key.startswith("S"):
+            budget = 0.15 if scenario.sd else 0.10
+            fa = ours.false_alarms_per_year
+            checks.append((f"{scenario.key} breach false alarms/yr", fa, f"<= {budget:.2f}", fa <= budget))
+    return "\n".join(lines), checks
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small version (< 30 s)")
@@ -338,6 +479,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("|---|---|---|---|")
     failed = 0
     for name, value, wanted, ok in targets(cells, grouped):
+        failed += not ok
+        print(f"| {name} | {fmt(value, 3 if 'alarms' in name else 1)} | {wanted} | {'pass' if ok else 'FAIL'} |")
+    print()
+    day_one_text, day_one_checks = day_one(runs, args.workers, config)
+    print("## Day one: new systems, low volume, breaks (delays from the first day below the floor)")
+    print()
+    print(day_one_text)
+    print()
+    print("| target (day one) | measured | wanted | |")
+    print("|---|---|---|---|")
+    for name, value, wanted, ok in day_one_checks:
         failed += not ok
         print(f"| {name} | {fmt(value, 3 if 'alarms' in name else 1)} | {wanted} | {'pass' if ok else 'FAIL'} |")
     print()

@@ -30,6 +30,7 @@ from predguard.hooks.codes import lowered
 from predguard.hooks.config import Config, ServiceConfig, load_config
 from predguard.hooks.pythonless import no_python
 from predguard.hooks.model import CopySource, Finding, Image
+from predguard.hooks.python.closure import CheckResult
 from predguard.hooks.reporters import FORMATS, DockerfileReport, Report, get_renderer
 from predguard.arguments import ArgumentParser
 from predguard.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError, run_cli
@@ -241,10 +242,11 @@ def _check(dockerfile: Path, root: Path, config: Config, context: _Context | _No
         if skip is not None:
             return _Outcome(dataclasses.replace(base, status="skipped", reason=skip))
         result = check_image(image, plan, root=root, service=service, first_party=sorted(config.first_party) if config.first_party else None)
+        third_party = _third_party(image, result, root, config, base.path, service)
     except InputError as exc:
         return _Outcome(dataclasses.replace(base, status="error", error=str(exc)))
 
-    raw = [*image.problems, *result.findings]
+    raw = [*image.problems, *result.findings, *third_party]
     if image.assumed:  # a conclusion that rests on what an unknown base image provides is not certain
         because = f"assuming the base image {image.base} has {', '.join(image.assumed)}"
         raw = [lowered(f, "warning", because) if f.severity == "error" and f.code in ("PG101", "PG107") else f for f in raw]
@@ -259,6 +261,16 @@ def _check(dockerfile: Path, root: Path, config: Config, context: _Context | _No
     )
     fix_after = {f: line for f in kept if (line := _fix_anchor(f, image.copies)) is not None}
     return _Outcome(report, tuple(kept), fix_after, frozenset(p.resolve() for p in result.closure))
+
+
+def _third_party(image: Image, result: CheckResult, root: Path, config: Config, dockerfile: str, service: str) -> list[Finding]:
+    """PG102: what the image installs (its RUN steps) against the closure's third-party imports."""
+    from predguard.hooks.installs import DistributionIndex, check_third_party, read_installs
+
+    config_name = config.source.name if config.source else "pyproject.toml"
+    view = read_installs(image, root, dockerfile=dockerfile, base_packages=config.base_packages, config_name=config_name)
+    index = DistributionIndex(config.module_map, config.dependency_map)
+    return check_third_party(result.external, view, index, root=root, service=service)
 
 
 def _suppressed(finding: Finding, image: Image, dockerfile: str) -> bool:

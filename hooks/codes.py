@@ -36,7 +36,10 @@ RULES: dict[str, Rule] = {
              "warning: the conclusion depends on what an unknown base image defines (its `$HOME`). "
              "A guarded import (`try: ... except ImportError`) is still an error: first-party code belongs in the image"),
         Rule("PG102", "third-party-module-not-installed", "error",
-             "A third-party module the service imports is not installed in its image (reserved, not yet checked)"),
+             "A third-party module the service imports is not installed in its image",
+             ("warning",),
+             "warning: the import is optional, or the image does something predguard cannot read (an unknown base "
+             "image, a URL install, a requirements file made by a RUN)"),
         Rule("PG103", "entrypoint-unresolved", "error",
              "The image's entrypoint (CMD/ENTRYPOINT or configured) cannot be resolved to a module in the image",
              ("warning",),

@@ -8,6 +8,9 @@ Schema (every key optional; paths are relative to the directory of the file that
     default_excludes = true       # false: also check node_modules/.venv/site-packages and archive/deprecated/old folders
     first_party = ["shared"]      # known first-party top-level names (else inferred from the repo)
     build_args = { APP_HOME = "/srv" }   # --build-arg values for every Dockerfile
+    module_map = { "mycorp.auth" = "mycorp-auth-client" }      # PG102: import prefix -> distribution(s)
+    base_packages = { "tensorflow/tensorflow" = ["tensorflow", "numpy"] }   # PG102: what a base image preinstalls
+    dependency_map = { "mycorp-auth-client" = ["requests"] }   # PG102: what a distribution brings with it
 
     [[tool.predguard.services]]   # per-Dockerfile settings; any number
     name = "coordinator"          # default: the Dockerfile's parent directory name
@@ -31,7 +34,7 @@ from typing import Any
 from predguard.config import COMMAND_TABLES, load_table
 from predguard.errors import InputError
 
-TOP_KEYS = frozenset({"context", "exclude", "default_excludes", "first_party", "build_args", "services"})
+TOP_KEYS = frozenset({"context", "exclude", "default_excludes", "first_party", "build_args", "services", "module_map", "base_packages", "dependency_map"})
 SERVICE_KEYS = frozenset({"name", "dockerfile", "context", "entrypoints", "build_args", "target"})
 
 
@@ -54,6 +57,9 @@ class Config:
     first_party: frozenset[str] | None = None
     build_args: Mapping[str, str] = field(default_factory=dict)
     services: tuple[ServiceConfig, ...] = ()
+    module_map: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    base_packages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    dependency_map: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def service_for(self, dockerfile: Path) -> ServiceConfig | None:
         try:
@@ -96,6 +102,9 @@ def load_config(path: Path | None) -> Config:
         first_party=frozenset(first_party) if first_party is not None else None,
         build_args=_build_args(table, "tool.predguard", where),
         services=services,
+        module_map=_names_table(table, "module_map", where, one_allowed=True),
+        base_packages=_names_table(table, "base_packages", where),
+        dependency_map=_names_table(table, "dependency_map", where),
     )
 
 
@@ -151,6 +160,23 @@ def _build_args(table: Mapping[str, Any], dotted: str, where: str) -> dict[str, 
         if not isinstance(arg, str):
             raise InputError(f"'{dotted}.build_args.{name}' must be a string, not {_describe(arg)}", where=where)
     return dict(value)
+
+
+def _names_table(table: Mapping[str, Any], key: str, where: str, *, one_allowed: bool = False) -> dict[str, tuple[str, ...]]:
+    """`{ name = ["a", "b"] }` (or `{ name = "a" }` where one value is the common case)."""
+    value = table.get(key, {})
+    expected = "a string or a list of strings" if one_allowed else "a list of strings"
+    if not isinstance(value, dict):
+        raise InputError(f"'tool.predguard.{key}' must be a table of {expected}, not {_describe(value)}", where=where)
+    out: dict[str, tuple[str, ...]] = {}
+    for name, item in value.items():
+        if one_allowed and isinstance(item, str) and item:
+            out[name] = (item,)
+        elif isinstance(item, list) and all(isinstance(v, str) and v for v in item):
+            out[name] = tuple(item)
+        else:
+            raise InputError(f"'tool.predguard.{key}.{name}' must be {expected}, not {_describe(item)}", where=where)
+    return out
 
 
 def _describe(value: object) -> str:

@@ -42,6 +42,31 @@ class CopySource:
 
 
 @dataclass(frozen=True)
+class StageStep:
+    """A RUN or COPY/ADD of one stage, in order, as the install model reads it."""
+
+    line: int  # 1-based Dockerfile line
+    run: str | None  # RUN: the command text incl. heredoc bodies (not expanded: the shell does that)
+    copy: CopySource | None  # COPY/ADD
+    workdir: str | None  # WORKDIR when the step runs
+    env: dict[str, str]  # ARG and ENV values the step sees (unset ARGs left out)
+
+
+@dataclass(frozen=True)
+class StageView:
+    """One build stage: where it starts from and what it does, for models that follow RUN steps."""
+
+    index: int
+    name: str | None
+    base: str  # the FROM image after variable expansion (a stage name when `parent` is set)
+    parent: int | None  # index of the stage it is built FROM, if any
+    line: int  # the FROM line
+    files: dict[str, ImageFile]  # the stage's context files at its end (image path -> file)
+    opaque_dirs: tuple[str, ...]
+    steps: tuple[StageStep, ...]
+
+
+@dataclass(frozen=True)
 class Finding:
     """One problem. The JSON contract (README: "JSON output") is `Finding.to_json()`."""
 
@@ -56,6 +81,7 @@ class Finding:
     module: str | None = None  # dotted module name, for import findings
     chain: tuple[str, ...] = ()  # import chain from the entrypoint: ("predictions.coordinator.app", "predictions.worker.data_loaders")
     fix: str | None = None  # a concrete fix, e.g. "COPY predictions/worker/ ./predictions/worker/"
+    distribution: str | None = None  # PG102: the distribution expected to provide `module` (None: unknown or not applicable)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -70,6 +96,7 @@ class Finding:
             "chain": list(self.chain),
             "message": self.message,
             "fix": self.fix,
+            "distribution": self.distribution,
         }
 
 
@@ -92,3 +119,5 @@ class Image:
     ignored_codes: dict[int, frozenset[str]] = field(default_factory=dict)  # Dockerfile pragmas: line -> codes ("*" = all)
     base: str | None = None  # the external image the final stage starts from (FROM, through FROM <stage>)
     assumed: tuple[str, ...] = ()  # what the analysis assumed an unknown base image provides, e.g. "HOME=/root"
+    stages: tuple[StageView, ...] = ()  # every stage, in order (the install model follows RUN and COPY --from)
+    final_index: int = -1  # index in `stages` of the stage that is built

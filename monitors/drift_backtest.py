@@ -1,16 +1,27 @@
-"""`predguard drift backtest`: replay the daily job over past days, alert state in memory."""
+"""`predguard drift backtest`: replay the daily job over past days, alert state in memory.
+
+Same data, same day, same report as the daily job, with two differences the output names:
+- grades: the backtest sees on day D only what was graded by D (the table's graded_at, else
+  the day after the game), while `predguard drift --as-of D` re-run later sees every grade
+  for games up to D. Where that changes an alert, its detail says what the daily job re-run
+  would report and how many grades arrived late;
+- state: the alert state starts empty on --from, so an alert already firing before that day
+  is reported as new on its first replayed day.
+"""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from predguard.errors import InputError
 from predguard.monitors.config import DriftConfig
-from predguard.monitors.drift_job import detection, evaluate_all, window_days
+from predguard.monitors.drift_job import Evaluate, detection, evaluate_all, window_days
 from predguard.monitors.drift_render import pct
 from predguard.monitors.model import Notification
-from predguard.monitors.sources import Source, SourceSpec, histories, open_source
+from predguard.monitors.sources import DailyRow, Source, SourceSpec, graded_on, histories, open_source
 from predguard.monitors.state import AlertRecord, step
 
 
@@ -48,9 +59,34 @@ def backtest(
         for verdict in evaluate_all(known, systems, day, detection_config, evaluate):
             changed, notifications = step(records, verdict, repeat_days=config.repeat_days)
             records.update(changed)
-            alerts += [_alert(n) for n in notifications if n.kind != "reminder"]
+            for n in notifications:
+                if n.kind == "reminder":
+                    continue
+                alert = _alert(n)
+                why = _daily_job_differs(n, aggregate.rows, window_start, day, detection_config, evaluate)
+                alerts.append(alert if why is None else dataclasses.replace(alert, detail=f"{alert.detail}; {why}"))
         day += dt.timedelta(days=1)
     return alerts
+
+
+def _daily_job_differs(
+    n: Notification, rows: Sequence[DailyRow], window_start: dt.date, day: dt.date, detection_config: Any, evaluate: Evaluate
+) -> str | None:
+    """Why `predguard drift --as-of day`, re-run now, would not report this alert, or None."""
+    system = n.verdict.system_id
+    complete = histories(rows, window_start, day).get(system, [])
+    late = sum(r.n for r in rows if r.system_id == system and window_start <= r.game_date <= day and graded_on(r) > day)
+    if not late:
+        return None
+    verdict = evaluate(system, complete, day, detection_config)
+    rule = n.fingerprint.split(":", 1)[0]
+    same = (rule in verdict.firing) == (n.kind != "resolved")
+    if same:
+        return None
+    return (
+        f"the daily job re-run for {day} would say {verdict.status} instead: it also sees {late} grades "
+        f"for games up to {day} that were graded after it"
+    )
 
 
 def _alert(n: Notification) -> BacktestAlert:

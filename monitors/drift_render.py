@@ -121,6 +121,10 @@ def backtest_json(source: str, start: str, end: str, alerts: Sequence[BacktestAl
 
 
 def backtest_text(source: str, start: str, end: str, alerts: Sequence[BacktestAlert]) -> str:
-    lines = [f"backtest {start} to {end} — {source}: {len(alerts)} alert(s)\n"]
+    lines = [
+        f"backtest {start} to {end} — {source}: {len(alerts)} alert(s)\n",
+        f"(each day sees the grades known that day: the table's graded_at, else the day after the game; "
+        f"the alert state starts empty on {start})\n",
+    ]
     lines += [f"{a.date}  {a.system_id:<20} {a.kind:<14} {a.detail}\n" for a in alerts]
     return "".join(lines)

@@ -2,12 +2,14 @@
 
 Two kinds of secret are caught. Shapes that are secret wherever they appear (URL passwords,
 secret-named query parameters, Authorization/Bearer values, Slack tokens and webhook URLs, a GCP
-service-account key's private key), and values the running process registered because it holds
-them (a Slack token or webhook URL read from the environment), whatever they look like.
+service-account key's private key), and values the running process holds, whatever they look
+like: those it registered (a Slack token or webhook URL) and the values of its environment
+variables whose names look secret (DB_PASSWORD, WAREHOUSE_API_KEY, ...).
 """
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from typing import Any
@@ -37,6 +39,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"([?&]{_SECRET_PARAM}=)[^&#\s]+", re.I), rf"\g<1>{MARK}"),
 )
 
+# Shorter values of secret-named variables ("1", "true", a port) are not secrets worth erasing
+# from every line that happens to contain them.
+MIN_ENV_SECRET_LENGTH = 8
+
 _known: set[str] = set()
 _known_lock = threading.Lock()
 
@@ -60,10 +66,17 @@ def redact(value: Any) -> Any:
     return value
 
 
+def environment_secrets() -> set[str]:
+    """Values of the environment variables whose names look secret (read each time: the
+    environment can change while the process runs)."""
+    return {value for name, value in os.environ.items()
+            if _SECRET_KEY.search(name) and len(value) >= MIN_ENV_SECRET_LENGTH}
+
+
 def _redact_text(text: str) -> str:
     with _known_lock:
-        known = sorted(_known, key=len, reverse=True)  # longest first: a URL before a token inside it
-    for secret in known:
+        known = _known | environment_secrets()
+    for secret in sorted(known, key=len, reverse=True):  # longest first: a URL before a token inside it
         text = text.replace(secret, MARK)
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from predguard.processors.errors import FutureDateError, NoDataError, describe, is_transient
 from predguard.processors.modes import ModePolicy, ProcessingMode
+from predguard.redact import redact
 
 if TYPE_CHECKING:
     import pybreaker
@@ -210,7 +211,8 @@ class Processor:
             outcome = Outcome.FAILED_TRANSIENT if transient else Outcome.FAILED_PERMANENT
             reason = (REASON_NO_DATA_PAST_DATE if isinstance(exc, NoDataError)
                       else REASON_FUTURE_DATE if isinstance(exc, FutureDateError) else type(exc).__name__)
-            expected, error = False, describe(exc)
+            # Redacted here, once: the result feeds the log, the run marker and the response.
+            expected, error = False, redact(describe(exc))
         result = ProcessorResult(
             **base,
             # When the processor's own mode rule failed, report the calendar's mode.
@@ -220,7 +222,9 @@ class Processor:
             error=error,
             expected_skip=expected,
             duration_seconds=round(time.monotonic() - started, 6),
-            **counts,
+            rows_extracted=counts["rows_extracted"],
+            rows_valid=counts["rows_valid"],
+            rows_loaded=counts["rows_loaded"],
         )
         _log_result(result)
         if (recorder or self.recorder) is not None:

@@ -16,7 +16,9 @@ from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from predguard.processors.base import Outcome, ProcessorResult
+from predguard.processors.errors import describe
 from predguard.processors.outbox import Outbox
+from predguard.redact import redact
 
 if TYPE_CHECKING:
     from predguard.processors.stores import Store
@@ -178,7 +180,7 @@ class MarkerRecorder:
                         self.store.append_dead_letters(letters)
                 except Exception as exc:  # noqa: BLE001 - any store fault: keep the records in the outbox
                     self.store_errors += 1
-                    log.warning("run-marker store unavailable, %d record(s) kept in the outbox: %s", self.outbox.depth(), exc)
+                    log.warning("run-marker store unavailable, %d record(s) kept in the outbox: %s", self.outbox.depth(), redact(describe(exc)))
                     break
                 # A crash here redelivers these next time; the store dedups them by key.
                 self.outbox.remove([e.key for e in pending])
@@ -198,7 +200,7 @@ class MarkerRecorder:
         try:
             found = self.store.markers(target_date=target_date, processor=processor)
         except Exception as exc:  # noqa: BLE001
-            log.warning("cannot read run markers to check for a redelivery: %s", exc)
+            log.warning("cannot read run markers to check for a redelivery: %s", redact(describe(exc)))
             return None
         return next((m for m in found if _same_run(m, processor, target_date, message_id)), None)
 

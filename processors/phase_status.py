@@ -140,7 +140,7 @@ def summary_line(report: PhaseReport) -> str:
     """e.g. `phase 3 on 2026-01-30: complete 5/5 (2 skipped: no_data_same_day)`."""
     word = _state(report)
     parts = []
-    skipped = Counter(p.reason for p in report.processors if p.status == STATUS_SKIPPED)
+    skipped = Counter(p.reason or "" for p in report.processors if p.status == STATUS_SKIPPED)
     if skipped:
         parts.append(f"{sum(skipped.values())} skipped: {', '.join(sorted(skipped))}")
     owed = report.post_game_owed

@@ -34,8 +34,9 @@ import json
 import logging
 import os
 import threading
-import uuid
 import time
+import traceback
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ from predguard.processors.markers import DeadLetter, MarkerRecorder, RunMarker
 from predguard.processors.modes import ProcessingMode, parse_mode
 from predguard.processors.outbox import Outbox
 from predguard.processors.stores import Store, open_store
+from predguard.redact import redact
 
 log = logging.getLogger("predguard.processors.pubsub")
 
@@ -150,7 +152,7 @@ def decode_push(raw: bytes) -> PushRequest:
             mode = parse_mode(str(payload["mode"]))
         except InputError as exc:
             raise MalformedPush(f"'mode' in 'message.data': {exc.message}", **known) from None
-    attributes = message.get("attributes") if isinstance(message.get("attributes"), dict) else {}
+    attributes: Mapping[str, str] = message["attributes"] if isinstance(message.get("attributes"), dict) else {}
     return PushRequest(processor, target_date, mode, message_id, subscription, delivery_attempt, attributes)
 
 
@@ -211,7 +213,9 @@ class PushApp:
             return self._handle(raw)
         except Exception as exc:  # noqa: BLE001 - our own fault (e.g. the outbox disk): nack, lose nothing
             error_id = uuid.uuid4().hex
-            log.exception("could not handle a push (error_id %s); answering 503 so that Pub/Sub redelivers it", error_id)
+            # The traceback goes through the redactor too: whatever handler the host installed.
+            log.error("could not handle a push (error_id %s); answering 503 so that Pub/Sub redelivers it\n%s",
+                      error_id, redact("".join(traceback.format_exception(exc)).rstrip()))
             self._count("internal_errors")
             return 503, {"status": "retry", "reason": "internal_error", "error_class": type(exc).__name__, "error_id": error_id}
 
@@ -311,6 +315,7 @@ class PushApp:
             taken = claims.claim(key, holder, self.lease_seconds)
         except Exception as exc:  # noqa: BLE001 - the store is down: fall back to this host's claims
             log.warning("cannot take the claim in the store (%s); taking a host-local one", type(exc).__name__)
+            self._count("claims_in_local_fallback")
             claims = self.local_claims
             taken = claims.claim(key, holder, self.lease_seconds)
         return _Lease(claims, key, holder) if taken else None
@@ -325,6 +330,7 @@ class PushApp:
     def _dead_letter(
         self, raw: bytes, reason: str, error: str, known: Mapping[str, Any], extra: Mapping[str, Any] | None = None
     ) -> tuple[int, dict[str, Any]]:
+        error = redact(error)
         if len(raw) > RAW_PAYLOAD_LIMIT:
             size = f"{len(raw)}" if len(raw) <= MAX_BODY_BYTES else f"over {MAX_BODY_BYTES}"  # we read no further
             error = f"{error} (raw payload: the first {RAW_PAYLOAD_LIMIT} of {size} bytes kept)"
@@ -333,7 +339,7 @@ class PushApp:
             reason=reason,
             error=error,
             # Escapes can make the text longer than the bytes: the limit applies to both.
-            raw_payload=raw[:RAW_PAYLOAD_LIMIT].decode("utf-8", errors="backslashreplace")[:RAW_PAYLOAD_LIMIT],
+            raw_payload=redact(raw[:RAW_PAYLOAD_LIMIT].decode("utf-8", errors="backslashreplace")[:RAW_PAYLOAD_LIMIT]),
             message_id=known.get("message_id"),
             subscription=known.get("subscription"),
             delivery_attempt=known.get("delivery_attempt"),

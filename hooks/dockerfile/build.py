@@ -14,7 +14,7 @@ from predguard.hooks.dockerfile.instructions import parse_arg, parse_command, pa
 from predguard.hooks.dockerfile.lexer import Instruction
 from predguard.hooks.dockerfile.variables import Env, expand
 from predguard.hooks.codes import new_finding
-from predguard.hooks.model import Command, CopySource, Finding, Image, ImageFile
+from predguard.hooks.model import Command, CopySource, Finding, Image, ImageFile, StageStep, StageView
 from predguard.errors import InputError
 from predguard.paths import display_path
 
@@ -44,6 +44,7 @@ class Stage:
     name: str | None
     line: int
     parent: Stage | None  # FROM <stage>
+    base: str = ""  # the FROM image as expanded
     files: dict[str, ImageFile] = field(default_factory=dict)
     dirs: set[str] = field(default_factory=lambda: {"/"})
     opaque: list[str] = field(default_factory=list)
@@ -57,11 +58,16 @@ class Stage:
     problems: list[Finding] = field(default_factory=list)  # found reading the Dockerfile (PG106, malformed COPY)
     placed_problems: list[Finding] = field(default_factory=list)  # found placing files from a context (PG105)
     depends_on: set[int] = field(default_factory=set)
-    base: str | None = None  # external image this stage starts from (inherited through FROM <stage>)
+    external_base: str | None = None  # external image this stage starts from (inherited through FROM <stage>)
     uses_home: bool = False  # $HOME expanded with root's /root (the base image may define another)
+    steps: list[StageStep] = field(default_factory=list)  # RUN and COPY/ADD in order, for the install model
 
     def reset_files(self) -> None:
         self.files, self.dirs, self.opaque, self.placed_problems = {}, {"/"}, [], []
+
+    def add_step(self, line: int, run: str | None = None, copy: CopySource | None = None) -> None:
+        env = {k: v for k, v in self.expansion_env().items() if v is not None}
+        self.steps.append(StageStep(line=line, run=run, copy=copy, workdir=self.workdir, env=env))
 
     @property
     def label(self) -> str:
@@ -167,6 +173,7 @@ class Builder:
                 self.do_copy(self.stages[-1], instr)
             elif kw == "RUN":
                 self.stages[-1].runs.append((instr.line, run_text(instr)))
+                self.stages[-1].add_step(instr.line, run=run_text(instr))
             elif kw in ("CMD", "ENTRYPOINT"):
                 command = parse_command(instr)
                 stage = self.stages[-1]
@@ -198,7 +205,8 @@ class Builder:
         image = self.expand(None, instr, words[0], self.global_args, base_vars=False)
         name = words[2].lower() if len(words) >= 3 and words[1].lower() == "as" else None
         parent = self.stage_named(image)
-        stage = Stage(index=len(self.stages), name=name, line=instr.line, parent=parent, base=parent.base if parent else image)
+        stage = Stage(index=len(self.stages), name=name, line=instr.line, parent=parent, base=image,
+                      external_base=parent.external_base if parent else image)
         if parent is not None:
             self.steps.append(lambda: _inherit_files(stage, parent))
             stage.env = dict(parent.env)
@@ -270,6 +278,7 @@ class Builder:
         excludes = tuple(values.get("exclude", ()))
         from_ref = values.get("from", [None])[-1]
         stage.copies.append(CopySource(line=instr.line, sources=tuple(src for _, src, _ in sources), dest=dest, from_stage=from_ref))
+        stage.add_step(instr.line, copy=stage.copies[-1])
         if from_ref is None:
             self.context_sources.extend(
                 clean for raw, src, doc in sources
@@ -504,12 +513,20 @@ def place(interpreted: Interpreted, context: Path) -> Image:
             runs.extend(stage.runs)
     problems.sort(key=lambda f: (f.line, f.column, f.code))
     uses_home = any(builder.stages[index].uses_home for index in closure) or _runtime_uses_home(final)
-    assumed = ("HOME=/root",) if uses_home and not _OFFICIAL_PYTHON.match(final.base or "") else ()
+    assumed = ("HOME=/root",) if uses_home and not _OFFICIAL_PYTHON.match(final.external_base or "") else ()
     return Image(
         dockerfile=dockerfile, context=context, stage=final.label, files=dict(sorted(final.files.items())), workdir=final.workdir,
         env=dict(final.env), entrypoint=final.entrypoint, cmd=final.cmd, copies=tuple(final.copies), opaque_dirs=tuple(final.opaque),
         runs=tuple(sorted(set(runs))), problems=tuple(problems), ignored_codes=dict(interpreted.ignored_codes),
-        base=final.base, assumed=assumed,
+        base=final.external_base, assumed=assumed,
+        stages=tuple(_view(stage) for stage in builder.stages), final_index=final.index,
+    )
+
+
+def _view(stage: Stage) -> StageView:
+    return StageView(
+        index=stage.index, name=stage.name, base=stage.base, parent=stage.parent.index if stage.parent else None,
+        line=stage.line, files=stage.files, opaque_dirs=tuple(stage.opaque), steps=tuple(stage.steps),
     )
 
 

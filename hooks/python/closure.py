@@ -29,11 +29,26 @@ _log = logging.getLogger("predguard.hooks.python")
 
 
 @dataclass(frozen=True)
+class ExternalImport:
+    """An import of the closure that is not first-party code (standard library or third-party)."""
+
+    module: str  # the dotted module the statement loads ("google.cloud" for `from google.cloud import storage`)
+    names: tuple[str, ...]  # `from module import names`: maybe submodules (storage)
+    file: Path  # the importing file
+    line: int
+    column: int
+    chain: tuple[str, ...]  # import chain from the entry to the importing module
+    optional: bool  # guarded by `except ImportError`
+    suppressed: frozenset[str]  # codes a `# predguard: ignore[...]` on the line silences ("*" = all)
+
+
+@dataclass(frozen=True)
 class CheckResult:
     findings: tuple[Finding, ...]  # PG101, PG103, PG104, sorted by file, line, column
     closure: frozenset[Path]  # absolute paths of the repository files in the import closure
     third_party: dict[str, tuple[Path, int, int]]  # top-level name -> (importing file, line, column); required imports only
     entry: EntryPlan
+    external: tuple[ExternalImport, ...] = ()  # every stdlib/third-party import, in breadth-first order (PG102)
 
 
 @dataclass(frozen=True)
@@ -67,7 +82,7 @@ def check_image(
         [*plan.problems, *walk.findings()],
         key=lambda f: (f.file, f.line, f.column, f.code, f.module or ""),
     )
-    return CheckResult(tuple(findings), frozenset(walk.closure), dict(walk.third_party), plan)
+    return CheckResult(tuple(findings), frozenset(walk.closure), dict(walk.third_party), plan, tuple(walk.external))
 
 
 class _Walk:
@@ -82,6 +97,7 @@ class _Walk:
         self.seen: set[str] = set()
         self.closure: set[Path] = set()
         self.third_party: dict[str, tuple[Path, int, int]] = {}
+        self.external: list[ExternalImport] = []
         self._missing: dict[str, Finding] = {}  # module -> PG101 (the first error wins over warnings)
         self._broken: dict[Path, Finding] = {}  # file -> PG104
         self._first_party: set[str] = set()  # top-level names that resolved to repository code
@@ -101,6 +117,7 @@ class _Walk:
             self._visit(self.queue.popleft())
         for top in self._first_party & self.third_party.keys():
             del self.third_party[top]  # a bare namespace dir that turned out to hold first-party modules
+        self.external = [e for e in self.external if e.module.split(".")[0] not in self._first_party]
 
     def _enter_module(self, module: str) -> bool:
         """Start from `module`; False when it is not first-party code (stdlib or third-party)."""
@@ -195,11 +212,16 @@ class _Walk:
                                    f"image of {self.dockerfile}, fails with 'attempted relative import with no known parent package'",
                                    whole=True)
                 continue
-            for target in self._targets(ref, package):
+            for index, target in enumerate(self._targets(ref, package)):
                 located = self.resolver.locate(target)
                 if located.kind == "fails":
                     self._report_fails(target, (*node.chain, target), anchor, located.why or "")
                     continue
+                if index == 0 and located.kind in ("stdlib", "third_party"):
+                    self.external.append(ExternalImport(
+                        target, ref.names, node.file, ref.line, ref.column, node.chain, ref.optional,
+                        parsed.suppressions.get(ref.line, frozenset()),
+                    ))
                 self._require(located, (*node.chain, target), anchor, optional=ref.optional)
                 top = target.split(".")[0]
                 if located.kind in ("image", "repo"):

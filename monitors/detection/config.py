@@ -60,6 +60,12 @@ class DetectionConfig:
     # Complete weeks with fewer graded predictions break the run (cannot count either way).
     # 1: every week with a graded prediction counts, as the team applies the rule.
     weeks_rule_min_n: int = 1
+    # The rule is a backstop for the breach on days whose typical volume is below this many graded
+    # predictions a day: there the CUSUM at its budget needs two weeks or more (the rule's pace)
+    # to see a rate ten points under the floor. Above it the CUSUM is faster (median and p90,
+    # benchmarks/README.md) and the rule's own false alarms (0.25/yr at 30 a day) would break the
+    # budget. Set it very high to never be later than the rule on any stream, at that cost.
+    weeks_rule_backstop_below_n: float = 20.0
 
     def __post_init__(self) -> None:
         def fail(name: str, expected: str) -> None:
@@ -94,6 +100,8 @@ class DetectionConfig:
             value = getattr(self, name)
             if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
                 fail(name, "a whole number >= 1")
+        if not (isinstance(self.weeks_rule_backstop_below_n, (int, float)) and self.weeks_rule_backstop_below_n >= 0):
+            fail("weeks_rule_backstop_below_n", "a number of graded predictions a day >= 0")
         if not (isinstance(self.cold_start_phi, (int, float)) and 1.0 <= self.cold_start_phi < 100):
             fail("cold_start_phi", "a number from 1 to 100")
         for name in ("reference_gap_days", "cold_start_prior_days", "min_reference_n", "min_current_n", "min_day_n", "min_week_n"):

@@ -16,9 +16,10 @@ up-CUSUM), so one very good day never resolves an alert. After a resolve the dow
 restarts from zero, so an alert cannot flap back the next day.
 
 The breach is judged from the first graded day (cold-start parameters until a reference
-exists, see `reference`), and the team's weeks rule is its backstop: the day the rule starts
-firing, the breach fires too if the CUSUM has not already (recorded as fired by the rule), so
-the monitor is never later than the rule it replaces. Resolving needs evidence, never a gap:
+exists, see `reference`), and at low volume (`weeks_rule_backstop_below_n` a day) the team's
+weeks rule is its backstop: the day the rule starts firing, the breach fires too if the CUSUM
+has not already (recorded as fired by the rule), so there the monitor is never later than the
+rule it replaces; above that volume the CUSUM is faster than the rule on its own. Resolving needs evidence, never a gap:
 the up-CUSUMs only move on days with graded predictions, and a drift warning resolves only on
 a day whose last `current_days` days are at or above the floor.
 """
@@ -148,7 +149,7 @@ def detect(n: FloatArray, hits: FloatArray, config: DetectionConfig, first_day: 
     recovery_inc, recovery_h = cusum(up - half, up + half, floor, config.false_recoveries_per_year, everywhere)
     recovery_inc = np.minimum(recovery_inc, recovery_h / config.min_recovery_days)
     previous = np.concatenate(([False], weeks.firing[:-1]))
-    rule_onsets = weeks.firing & ~previous
+    rule_onsets = weeks.firing & ~previous & (ref.mean_n < config.weeks_rule_backstop_below_n)
 
     drop = config.warning_drop
     judged = ref.has_baseline

@@ -113,8 +113,8 @@ def evaluate(
     daily = _periods(day_starts, span_n[-window_days:], span_hits[-window_days:], config.min_day_n, config.confidence)
     week_starts = [week0 + dt.timedelta(days=7 * k) for k in range((span + 6) // 7)]
     week_index = np.arange(span) // 7
-    week_n = np.bincount(week_index, weights=span_n, minlength=len(week_starts))
-    week_hits = np.bincount(week_index, weights=span_hits, minlength=len(week_starts))
+    week_n = np.bincount(week_index, weights=span_n, minlength=len(week_starts)).astype(float)
+    week_hits = np.bincount(week_index, weights=span_hits, minlength=len(week_starts)).astype(float)
     weekly = _periods(week_starts, week_n, week_hits, config.min_week_n, config.confidence)
 
     notes: list[str] = []

@@ -102,7 +102,12 @@ def step(
     digest = hashlib.sha256(signature.encode()).hexdigest()[:12]
     key = f"{REPORT_FINGERPRINT}:{kind}:{day.isoformat()}:{report.mode}:{digest}"
     message = build_message(report, kind, firing, recovered)
-    return changed, ReportNotification(key, REPORT_FINGERPRINT, kind, message)
+    # A reminder or resolved replies in the thread of the post that announced its checks; the
+    # alert state keeps that thread (set after delivery), not the outbox.
+    about = recovered if kind == "resolved" else firing
+    threads = [records[fp].thread_ts for fp in (fingerprint(r.name) for r in about) if fp in records and records[fp].thread_ts]
+    thread_ts = threads[-1] if kind != "validation" and threads else None
+    return changed, ReportNotification(key, REPORT_FINGERPRINT, kind, message, thread_ts=thread_ts)
 
 
 def _kind(
@@ -202,6 +207,12 @@ def notify(
         if notifier is None:
             notifier = build_notifier(config.slack, out=out, chart_dir=state_file.parent, environ=environ)
         results = outbox.deliver_pending(notifier)
+    for key, delivery in results:
+        # This run's announcement opened a thread: its checks' later reminder and recovery go there.
+        if notification is not None and key == notification.key and notification.kind == "validation" and delivery.ok and delivery.ts:
+            for fp, record in changed.items():
+                if record.firing:
+                    store.set_thread_ts(fp, delivery.ts)
     return [Sent(key, key.split(":")[2], d.ok, d.error, d.retryable) for key, d in results]
 
 

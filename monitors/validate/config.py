@@ -5,7 +5,8 @@
     timezone = "America/New_York"           # the league's zone: what "today" means for auto mode
     notify_on = ["warn", "error"]           # statuses that post to Slack ("degraded" may be added)
     [tool.predguard.validate.tables]        # every table a check may read, by name
-    predictions = "data/predictions.csv"    # DuckDB: a .csv/.parquet file; BigQuery: [[project.]dataset.]table
+    predictions = "data/predictions.csv"    # DuckDB: a .csv/.parquet file, or sqlite:PATH[#TABLE];
+                                            # BigQuery: [[project.]dataset.]table
     [tool.predguard.validate.schedule]      # for --mode auto (optional)
     table = "schedule"
     [[tool.predguard.validate.checks]]
@@ -43,6 +44,7 @@ _BQ_WAREHOUSE = re.compile(r"^bigquery:(?P<project>[a-z][a-z0-9-]{4,28}[a-z0-9])
 _BQ_TABLE = re.compile(r"^(?:(?:[a-z][a-z0-9-]{4,28}[a-z0-9])\.)?(?:\w{1,1024}\.)?[\w-]{1,1024}$")
 _LOCAL_SUFFIXES = (".csv", ".parquet", ".pq")
 _STATUS_VALUE = re.compile(r"^[\w .-]+$")
+_SQLITE = re.compile(r"^sqlite:[^#]+(#[A-Za-z_][A-Za-z0-9_]*)?$")
 _CHECK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 _TOP_KEYS = frozenset({"warehouse", "tables", "checks", "timezone", "schedule", "notify_on", "repeat_days", "state", "state_table", "slack", "view"})
@@ -144,8 +146,12 @@ def _tables(raw: Any, warehouse: str, where: str) -> dict[str, str]:
             raise InputError(f"[tool.predguard.validate.tables]: table name {name!r} must be an identifier (letters, digits, _)", where=where)
         if not isinstance(location, str) or not location:
             raise InputError(f"[tool.predguard.validate.tables]: {name} must be a string location, got {location!r}", where=where)
-        if warehouse == "duckdb" and not location.lower().endswith(_LOCAL_SUFFIXES):
-            raise InputError(f"[tool.predguard.validate.tables]: {name} = {location!r}: DuckDB reads .csv or .parquet files", where=where)
+        if warehouse == "duckdb" and not (location.lower().endswith(_LOCAL_SUFFIXES) or _SQLITE.match(location)):
+            raise InputError(
+                f"[tool.predguard.validate.tables]: {name} = {location!r}: DuckDB reads .csv or .parquet files, "
+                "or sqlite:PATH[#TABLE]",
+                where=where,
+            )
         if warehouse != "duckdb" and not _BQ_TABLE.match(location):
             raise InputError(f"[tool.predguard.validate.tables]: {name} = {location!r} is not a BigQuery [[project.]dataset.]table", where=where)
         tables[name] = location

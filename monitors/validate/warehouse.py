@@ -8,6 +8,7 @@ with the day and the clock as parameters.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -46,8 +47,26 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+SQLITE_PREFIX = "sqlite:"  # sqlite:PATH[#TABLE]: e.g. the processors' embedded run-marker store
+
+
+def _sqlite_table(path: Path, table: str) -> Any:
+    """A table of an SQLite file as an Arrow table, read-only (DuckDB reads it in place)."""
+    import pyarrow as pa
+
+    con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        cursor = con.execute(f'SELECT * FROM "{table}"')  # a validated identifier
+        names = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    finally:
+        con.close()
+    return pa.table({n: [row[i] for row in rows] for i, n in enumerate(names)})
+
+
 class DuckDBWarehouse:
-    """Each declared file is a view in an in-memory database: nothing is copied or loaded twice."""
+    """Each declared file is a view in an in-memory database: nothing is copied or loaded twice
+    (an SQLite table, small by nature — run markers — is read into Arrow first)."""
 
     def __init__(self, tables: Mapping[str, str], base_dir: Path) -> None:
         import duckdb
@@ -59,15 +78,21 @@ class DuckDBWarehouse:
         self._names = list(tables)
         self._unreadable: dict[str, str] = {}
         for name, location in tables.items():
-            path = base_dir / location
+            is_sqlite = location.startswith(SQLITE_PREFIX)
+            file, _, inner = location[len(SQLITE_PREFIX):].partition("#") if is_sqlite else (location, "", "")
+            path = base_dir / file
             if not path.is_file():
-                self._unreadable[name] = f"table {name}: file {location} not found"
+                self._unreadable[name] = f"table {name}: file {file} not found"
                 continue
-            reader = "read_csv_auto" if path.suffix.lower() == ".csv" else "read_parquet"
-            literal = "'" + str(path).replace("'", "''") + "'"
             try:
-                self._con.execute(f"CREATE VIEW {self.dialect.ident(name)} AS SELECT * FROM {reader}({literal})")
-            except duckdb.Error as exc:
+                if is_sqlite:
+                    self._con.register(f"_sqlite_{name}", _sqlite_table(path, inner or name))
+                    source = self.dialect.ident(f"_sqlite_{name}")
+                else:
+                    reader = "read_csv_auto" if path.suffix.lower() == ".csv" else "read_parquet"
+                    source = f"{reader}('" + str(path).replace("'", "''") + "')"
+                self._con.execute(f"CREATE VIEW {self.dialect.ident(name)} AS SELECT * FROM {source}")
+            except (duckdb.Error, sqlite3.Error) as exc:
                 self._unreadable[name] = f"table {name}: cannot read {location}: {first_line(exc)}"
 
     def relations(self) -> dict[str, str]:

@@ -79,3 +79,14 @@ def test_the_filter_redacts_a_third_party_logger_message_with_its_arguments() ->
     finally:
         logger.removeHandler(handler)
     assert stream.getvalue() == f"POST {MARK} -> 200\n"
+
+
+def test_values_of_secret_named_environment_variables_are_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WAREHOUSE_DB_PASSWORD", "plain-words-42")  # no secret shape: only its name says so
+    monkeypatch.setenv("BILLING_API_KEY", "k1234567890")
+    monkeypatch.setenv("FEATURE_TOKEN_TTL", "3600")  # too short to be worth erasing everywhere
+    monkeypatch.setenv("WAREHOUSE_HOST", "db.internal.example")  # not a secret name
+    out = redact("login to db.internal.example with plain-words-42 failed (key k1234567890, ttl 3600)")
+    assert out == f"login to db.internal.example with {MARK} failed (key {MARK}, ttl 3600)"
+    monkeypatch.delenv("WAREHOUSE_DB_PASSWORD")
+    assert "plain-words-42" in redact("plain-words-42")  # read each time, not frozen at start-up

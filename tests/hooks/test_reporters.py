@@ -89,6 +89,7 @@ def test_json_contract_is_exact() -> None:
         "chain": ["predictions.coordinator.app", "predictions.worker.data_loaders"],
         "message": "`predictions.worker.data_loaders` is imported but not in the image",
         "fix": "COPY predictions/worker/ ./predictions/worker/",
+        "distribution": None,
     }
     assert document["findings"][1]["module"] is None and document["findings"][1]["chain"] == []
     assert document["dockerfiles"][0] == {

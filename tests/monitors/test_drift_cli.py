@@ -7,6 +7,7 @@ import io
 import json
 import sqlite3
 import os
+import random
 import subprocess
 import sys
 import time
@@ -443,6 +444,36 @@ def test_backtest_sees_only_what_was_graded_by_each_day(in_tmp: Path) -> None:
     assert later["breach"] - first["breach"] >= dt.timedelta(days=15)
 
 
+def test_backtest_says_when_the_daily_job_would_report_otherwise(in_tmp: Path) -> None:
+    """Good grades arrive on time, bad ones 20 days late: the backtest resolves the breach on a day
+    the daily job re-run with all grades would still call a breach, and it says so."""
+    rng = random.Random(3)
+    start = dt.date(2025, 6, 1)
+    lines = ["game_date,system_id,is_correct,graded_at"]
+    for i in range(200):
+        day = start + dt.timedelta(days=i)
+        for k in range(60):
+            if i < 140:
+                correct, graded = rng.random() < 0.66, day
+            elif i < 160:
+                correct, graded = rng.random() < 0.35, day
+            elif k % 2:
+                correct, graded = rng.random() < 0.85, day
+            else:
+                correct, graded = rng.random() < 0.10, day + dt.timedelta(days=20)
+            lines.append(f"{day},m,{str(correct).lower()},{graded}")
+    path = in_tmp / "late_bad.csv"
+    path.write_text("\n".join(lines) + "\n")
+    result = json.loads(cli("backtest", "--source", str(path), "--from", "2025-10-01", "--to", "2025-12-17", "--format", "json")[1])
+    kinds = [(a["kind"], a["detail"]) for a in result["alerts"]]
+    breach = [detail for kind, detail in kinds if kind == "breach"]
+    assert breach and "daily job" not in breach[0], kinds
+    resolved = [detail for kind, detail in kinds if kind == "resolved" and detail.startswith("breach resolved")]
+    assert resolved and "the daily job re-run for" in resolved[0] and "would say breach instead" in resolved[0], kinds
+    code, text, _ = cli("backtest", "--source", str(path), "--from", "2025-10-01", "--to", "2025-12-17")
+    assert code == 0 and "the alert state starts empty on 2025-10-01" in text
+
+
 def test_backtest_bad_input() -> None:
     assert "--from 2026-02-01 is after --to 2026-01-01" in expect_input_error(
         "backtest", "--source", str(EXAMPLE_CSV), "--from", "2026-02-01", "--to", "2026-01-01"
@@ -454,5 +485,6 @@ def test_backtest_bad_input() -> None:
 def test_backtest_text_lists_one_line_per_alert() -> None:
     code, out, _ = cli("backtest", "--source", str(EXAMPLE_CSV), "--from", "2025-12-01", "--to", "2026-01-10")
     lines = out.splitlines()
-    assert code == 0 and lines[0].endswith(f"{EXAMPLE_CSV}: {len(lines) - 1} alert(s)")
-    assert any(" catboost_v8 " in line and " breach " in line for line in lines[1:])
+    assert code == 0 and lines[0].endswith(f"{EXAMPLE_CSV}: {len(lines) - 2} alert(s)")
+    assert lines[1].startswith("(each day sees the grades known that day")
+    assert any(" catboost_v8 " in line and " breach " in line for line in lines[2:])

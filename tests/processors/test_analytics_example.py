@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 
 from predguard.processors import Outcome, ProcessingMode
 from predguard.processors.phase_status import main as phase_status
+from predguard.processors.stores.sqlite import SqliteStore
 from tests.processors.conftest import http, push_body
 
 REPO = Path(__file__).resolve().parents[2]
@@ -97,7 +99,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def gunicorn_service(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def gunicorn_service(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[str, Path]]:
+    """The service under gunicorn; `request.param` (indirect) is (workers, threads), default (1, 2)."""
+    workers, threads = getattr(request, "param", (1, 2))
     port = _free_port()
     env = {
         **os.environ,
@@ -108,7 +112,7 @@ def gunicorn_service(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         "K_REVISION": "analytics-00001-test",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "2",
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
          "data_processors.analytics.main:app"],
         cwd=PLATFORM, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
@@ -160,3 +164,18 @@ def test_the_service_under_gunicorn_acknowledges_same_day_skips_and_phase_status
     assert code == 1
     assert out.splitlines()[0] == ("phase 3 on 2026-01-30: complete (pre-game) 2/5 (post-game run owed by 3: "
                                    "player_game_summary, team_offense_game_summary, team_defense_game_summary)")
+
+
+@pytest.mark.parametrize("gunicorn_service", [(3, 2)], indirect=True)
+def test_several_gunicorn_workers_take_turns_on_the_warehouse_and_nothing_fails(gunicorn_service: tuple[str, Path]) -> None:
+    # Before the warehouse lock, a second worker opening the DuckDB file got an IOException:
+    # classed transient, answered 503, and enough of them opened the breaker.
+    url, workdir = gunicorn_service
+    pushes = [(name, day) for name in NAMES for day in ("2026-01-27", "2026-01-28", "2026-01-29")]
+    with ThreadPoolExecutor(len(pushes)) as pool:
+        answers = list(pool.map(
+            lambda p: http("POST", url + "/", push_body({"processor": p[0], "target_date": p[1]}, message_id=f"{p[0]}-{p[1]}")), pushes))
+    assert [(code, body.get("outcome")) for code, body in answers] == [(200, "success")] * len(pushes)
+    assert http("GET", url + "/health")[1]["breaker"] == "closed"
+    markers = SqliteStore(workdir / "runs.sqlite3").markers()
+    assert sorted((m.processor, m.target_date.isoformat(), m.outcome) for m in markers) == sorted((n, d, "success") for n, d in pushes)

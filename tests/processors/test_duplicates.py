@@ -9,10 +9,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from predguard.processors import RunContext
 from predguard.processors.claims import ClaimKey
 from predguard.processors.outbox import Outbox
 from predguard.processors.pubsub import PushApp, push_app
+from predguard.processors.stores import Store
 from predguard.processors.stores.sqlite import SqliteStore
 from tests.processors.conftest import GAME_DAY, NOON_ET, ListProcessor, http, push_body
 
@@ -111,3 +114,21 @@ def test_with_the_store_down_copies_still_run_once_under_the_host_local_claim(tm
     assert processor.loads == {f"m-{i}": 1 for i in range(4)}
     assert sorted(b["status"] for _, b in answers) == ["acknowledged"] * 4 + ["duplicate"] * 4
     assert app.recorder.outbox.depth() == 4  # the markers wait for the store
+    assert app.stats()["counters"]["claims_in_local_fallback"] >= 4
+
+
+@pytest.mark.slow
+def test_copies_arriving_together_run_once_in_either_store(tmp_path: Path, any_store: Store) -> None:
+    # BigQuery: the claim's MERGE and read-back on the emulator (which serialises requests, so
+    # this checks the protocol, not BigQuery's concurrency control; see the README). Threads
+    # call the app directly: the emulator is slower than an HTTP client's patience.
+    processor = SlowProcessor(0.3)
+    app = push_app([processor], store=any_store, outbox=Outbox(tmp_path / "outbox.sqlite3"), now=lambda: NOON_ET, claim_wait=60)
+    any_store.claim_holder(ClaimKey("slow", GAME_DAY, "warm-up"))  # tables created before the race
+    raws = [body(f"m-{i}", attempt) for i in range(2) for attempt in (1, 2)]
+    with ThreadPoolExecutor(len(raws)) as pool:
+        answers = list(pool.map(app.handle, raws))
+    assert processor.loads == {"m-0": 1, "m-1": 1}
+    assert sorted(b["status"] for _, b in answers) == ["acknowledged", "acknowledged", "duplicate", "duplicate"]
+    assert any_store.claim_holder(ClaimKey("slow", GAME_DAY, "m-0")) is None  # released after the marker
+    assert "claims_in_local_fallback" not in app.stats()["counters"]  # the store's claim did the work

@@ -183,7 +183,7 @@ def test_health_and_stats_report_outbox_depth_and_breaker_state(tmp_path: Path, 
     assert code == 200
     assert stats["outbox_depth"] == 1 and stats["store_errors"] >= 1
     assert stats["breaker"]["state"] == "open"
-    assert stats["counters"] == {"outcome.failed_transient": 1, "requests": 1}
+    assert stats["counters"] == {"claims_in_local_fallback": 1, "outcome.failed_transient": 1, "requests": 1}
 
 
 def test_other_methods_are_refused(tmp_path: Path, serve: Callable[[Any], str]) -> None:

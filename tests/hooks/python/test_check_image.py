@@ -64,6 +64,7 @@ def test_the_incident_is_exactly_one_pg101_with_line_chain_and_fix(tmp_path: Pat
         "chain": ["predictions.coordinator.app", "predictions.worker.data_loaders"],
         "message": "predictions.worker.data_loaders is imported but not copied into the image of predictions/coordinator/Dockerfile",
         "fix": "COPY predictions/worker/ ./predictions/worker/",
+        "distribution": None,
     }
     # the missing module was followed through the repository (its own sibling import shares the same fix)
     assert tmp_path / "predictions/worker/model.py" in result.closure

@@ -18,6 +18,10 @@ from predguard.errors import InputError
         ({"min_recovery_days": True}, "min_recovery_days = True"),
         ({"min_reference_days": 60}, "min_reference_days = 60: expected at most reference_days (56)"),
         ({"floor": 0.97}, "breach_shift"),
+        ({"cold_start_phi": 0.5}, "cold_start_phi = 0.5: expected a number from 1 to 100"),
+        ({"cold_start_prior_days": -1}, "cold_start_prior_days = -1"),
+        ({"weeks_rule_min_n": 0}, "weeks_rule_min_n = 0"),
+        ({"weeks_rule_backstop_below_n": -5}, "weeks_rule_backstop_below_n = -5"),
     ],
 )
 def test_bad_settings_are_input_errors(overrides: dict[str, object], message: str) -> None:

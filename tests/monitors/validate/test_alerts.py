@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -114,7 +115,11 @@ def test_slack_gets_the_problem_once_and_the_recovery_once_in_its_thread(tmp_pat
     posted = slack_server.posted_messages()
     assert len(posted) == 2
     assert posted[1]["text"].startswith("Resolved: grading_coverage, grades_fresh, phase3_complete healthy again on 2026-01-30 (post_game)")
-    assert posted[1]["thread_ts"] == posted[0]["ts"]  # in the alert's thread
+    assert posted[1]["thread_ts"] == posted[0]["ts"]  # in the alert's thread, kept in the alert state:
+    db = sqlite3.connect(config.parent / ".predguard" / "validate-state.sqlite")
+    threads = dict(db.execute("SELECT fingerprint, thread_ts FROM alert_state WHERE fingerprint LIKE 'validate:%'").fetchall())
+    db.close()
+    assert threads == {f"validate:{name}": posted[0]["ts"] for name in ("grading_coverage", "grades_fresh", "phase3_complete")}
     _, quiet = run_json("--config", str(config), "--date", GAME_DAY, "--now", "2026-01-31T14:30:00Z", environ=environ)
     assert quiet["notifications"] == [] and len(slack_server.posted_messages()) == 2
 
@@ -127,3 +132,23 @@ def test_without_slack_the_terminal_prints_the_report_message(tmp_path: Path) ->
     assert "validation: posted" in text
     with Outbox(tmp_path / ".predguard" / "validate-outbox.sqlite") as outbox:
         assert outbox.depth() == 0 and outbox.dead_letters() == []
+
+
+def test_degraded_is_posted_only_when_asked_for() -> None:
+    quiet, nothing = step({}, report(1, ("a", "degraded")), notify_on=NOTIFY, repeat_days=7)
+    assert nothing is None and quiet == {}
+    records, posted = step({}, report(1, ("a", "degraded")), notify_on=NOTIFY | {"degraded"}, repeat_days=7)
+    assert posted is not None and posted.kind == "validation" and posted.message.title.endswith(": 1 degraded")
+    assert records["validate:a"].rule == "degraded"
+
+
+def test_the_webhook_posts_the_report_without_a_chart_note(slack_server) -> None:
+    from predguard.monitors.alerting.webhook import CHART_NOTE, WebhookNotifier
+
+    _, notification = step({}, report(1, ("a", "error")), notify_on=NOTIFY, repeat_days=7)
+    assert notification is not None
+    delivery = WebhookNotifier(url=slack_server.webhook_url).send(notification)
+    assert delivery.ok
+    (posted,) = slack_server.posted_messages()
+    assert posted["text"].startswith("Data validation 2026-01-01 (post_game): 1 error")
+    assert CHART_NOTE not in posted["text"] and CHART_NOTE not in json.dumps(posted["blocks"])

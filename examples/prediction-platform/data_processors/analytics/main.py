@@ -1,6 +1,6 @@
 """The analytics service: phase-3 processors behind a Pub/Sub push endpoint.
 
-    gunicorn data_processors.analytics.main:app
+    gunicorn --workers 2 --threads 4 data_processors.analytics.main:app   # or WEB_CONCURRENCY=2
 
 Settings (environment): LEAGUE_TZ (mode inference), DATA_DIR, PREDGUARD_STORE (run markers
 and dead letters: sqlite:///PATH or bigquery://PROJECT/DATASET), PREDGUARD_OUTBOX (the local
