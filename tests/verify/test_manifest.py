@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PLATFORM, platform_copy, predguard
+from .conftest import PLATFORM, deferred_import_line, platform_copy, predguard
 
 SERVICES = ["predictions/coordinator", "predictions/worker"]
 
@@ -25,7 +25,7 @@ def test_the_coordinator_manifest_holds_the_deferred_import_with_where_it_comes_
     assert run.code == 0, run.stderr
     data = json.loads(run.stdout)
     modules = {m["name"]: m for m in data["modules"]}
-    assert modules["predictions.worker.data_loaders"]["imported_from"] == "predictions/coordinator/app.py:28"
+    assert modules["predictions.worker.data_loaders"]["imported_from"] == deferred_import_line()
     assert modules["flask"]["kind"] == "third_party"
     assert "json" not in modules and "logging" not in modules  # the standard library is left out
     assert data["entrypoints"][0] == "predictions.coordinator.app"
