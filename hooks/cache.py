@@ -102,7 +102,10 @@ class Cache:
         return self._table(kind).get(key)
 
     def put_record(self, kind: str, key: str, value: Any) -> None:
-        self._table(kind)[key] = value
+        table = self._table(kind)
+        if table.get(key) == value:
+            return  # unchanged: a warm run writes nothing
+        table[key] = value
         self._dirty.setdefault(kind, {})[key] = value
 
     def save(self) -> None:
