@@ -227,6 +227,8 @@ def bench_platform(runs: int) -> list[Row]:
         shutil.copytree(REPO / "examples" / "prediction-platform", tree, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         changed = next(p for p in sorted(tree.rglob("*.py")) if "predictions" in p.parts).relative_to(tree).as_posix()
         editor = Editor(tree / changed)
+        # The floor on this machine right now: wall time is mostly load when other jobs run.
+        rows.append(measure("reference: bare interpreter start (python -c pass)", [sys.executable, "-c", "pass"], tree, runs))
         rows.append(measure(f"hook process, 1 changed .py ({changed})", predguard_cmd(changed), tree, runs, before=editor, prime=True))
         rows.append(measure("hook process, full check (warm)", predguard_cmd(), tree, runs, prime=True))
         precommit = BIN / "pre-commit"
