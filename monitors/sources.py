@@ -251,6 +251,7 @@ class DuckDBSource:
         """A view named `source` over the file, so a custom sql can say FROM source."""
         spec = self.spec
         literal = "'" + spec.location.replace("'", "''") + "'"
+        base: str | None
         if spec.kind == "csv":
             base = f"read_csv({literal}, header = true, nullstr = {_CSV_NULLS})"
         elif spec.kind == "parquet":
