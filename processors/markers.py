@@ -24,7 +24,7 @@ from predguard.redact import redact
 if TYPE_CHECKING:
     from predguard.processors.stores import Store
 
-log = logging.getLogger("predguard.processors.markers")
+log = logging.getLogger(__name__)
 
 KIND_MARKER = "marker"
 KIND_DEAD_LETTER = "dead_letter"

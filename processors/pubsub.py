@@ -57,7 +57,7 @@ from predguard.processors.modes import ProcessingMode, parse_mode
 from predguard.processors.stores import Store, open_store
 from predguard.redact import redact
 
-log = logging.getLogger("predguard.processors.pubsub")
+log = logging.getLogger(__name__)
 
 DEFAULT_OUTBOX = ".predguard/outbox.sqlite3"
 OUTBOX_ENV = "PREDGUARD_OUTBOX"

@@ -11,7 +11,7 @@ import logging
 import os
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from predguard.hooks.python.imports import ImportRef, ParsedFile, parse_file
 from predguard.hooks.python.resolve import Located, Resolver
 from predguard.paths import display_path
 
-_log = logging.getLogger("predguard.hooks.python")
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def check_image(
     root: Path,
     service: str | None,
     entrypoints: Sequence[str] | None = None,
-    first_party: Sequence[str] | None = None,
+    first_party: Collection[str] | None = None,
 ) -> CheckResult:
     """Every first-party module the image's entrypoints import, and what the image lacks of them."""
     started = time.perf_counter()
