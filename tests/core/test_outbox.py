@@ -130,3 +130,25 @@ def test_a_file_from_an_earlier_layout_keeps_its_waiting_records(tmp_path: Path,
         assert "ts" not in columns and {"topic", "blob", "state"} <= columns
     with Outbox(path) as again:  # the upgrade happens once
         assert again.depth() == 2
+
+
+def test_a_claim_within_its_lease_is_in_flight_and_its_fate_unknown_after(tmp_path: Path) -> None:
+
+    def crash(entry: Entry) -> Result:
+        raise KeyboardInterrupt  # the process dies mid-send: nothing is settled
+
+    path = tmp_path / "o.sqlite3"
+    with Outbox(path) as outbox:
+        outbox.put("breach", "k", "{}")
+        [fresh] = outbox.waiting()
+        assert not fresh.unknown_fate
+        with pytest.raises(KeyboardInterrupt):
+            outbox.deliver(crash)
+        [flight] = outbox.in_flight()
+        assert flight.key == "k" and flight.retry_after > flight.claimed_at
+        assert outbox.deliver(lambda e: Result(ok=True)) == []  # within the lease: not sent again
+    seen: list[bool] = []
+    with Outbox(path, lease_seconds=0) as outbox:  # the lease is over: sent again, flagged
+        outbox.deliver(lambda e: seen.append(e.unknown_fate) or Result(ok=True))
+        assert outbox.in_flight() == [] and outbox.state("k") == "delivered"
+    assert seen == [True]
