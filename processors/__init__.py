@@ -7,7 +7,7 @@ Everything a platform needs to wire a processor service is importable from here:
     app = push_app([MyProcessor()], store="bigquery://my-proj/ops", outbox="/var/run/outbox.sqlite3")
 
 The Pub/Sub adapter, stores, markers and phase status are loaded on first use (PEP 562), so
-importing the package stays light (no pybreaker, werkzeug or google-cloud-bigquery).
+importing the package stays light (no werkzeug or google-cloud-bigquery).
 """
 from __future__ import annotations
 

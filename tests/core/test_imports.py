@@ -48,8 +48,11 @@ def test_the_slack_api_url_constant_is_slack_sdks() -> None:
 
 
 def _logger_names(path: Path) -> list[tuple[int, str]]:
+    """The loggers a module creates to log to: `name = logging.getLogger(...)` (configuring a
+    third-party library's logger, e.g. httpx's level, is not creating one)."""
     found = []
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for assign in ast.walk(ast.parse(path.read_text(), str(path))):
+        node = assign.value if isinstance(assign, ast.Assign) else None
         if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "getLogger" and node.args:
             arg = node.args[0]
             name = "__name__" if isinstance(arg, ast.Name) and arg.id == "__name__" else (
