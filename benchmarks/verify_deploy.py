@@ -68,11 +68,11 @@ def main() -> None:
             rows[label] = ([r[0] for r in runs], [r[1] for r in runs])
     base = statistics.median(rows["baseline: one service after another"][0])
     print(f"3 services, 5 checks, services listen 1 s after the start; {args.runs} runs each\n")
-    print(f"| {'verification':<38} | ready -> verdict, median (s) | worst (s) | whole run, median (s) | vs baseline |")
-    print(f"|{'-' * 40}|------------------------------|-----------|-----------------------|-------------|")
+    print(f"| {'verification':<38} | ready -> verdict, median (s) | worst (s) | whole run, median (s) | time vs baseline |")
+    print(f"|{'-' * 40}|------------------------------|-----------|-----------------------|------------------|")
     for label, (lags, totals) in rows.items():
         median = statistics.median(lags)
-        print(f"| {label:<38} | {median:28.3f} | {max(lags):9.3f} | {statistics.median(totals):21.3f} | {base / median:10.1f}x |")
+        print(f"| {label:<38} | {median:28.3f} | {max(lags):9.3f} | {statistics.median(totals):21.3f} | {median / base:15.2f}x |")
 
 
 if __name__ == "__main__":

@@ -97,6 +97,17 @@ class Cache:
         self._table(kind)[key] = entry
         self._dirty.setdefault(kind, {})[key] = entry
 
+    def get_record(self, kind: str, key: str) -> Any:
+        """A stored value the caller validates itself (e.g. per-Dockerfile dependencies)."""
+        return self._table(kind).get(key)
+
+    def put_record(self, kind: str, key: str, value: Any) -> None:
+        table = self._table(kind)
+        if table.get(key) == value:
+            return  # unchanged: a warm run writes nothing
+        table[key] = value
+        self._dirty.setdefault(kind, {})[key] = value
+
     def save(self) -> None:
         """Write what changed: merged into the file on disk now (another run may have saved since
         we loaded), through a temporary file and an atomic rename. Failing to write is not an error."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import itertools
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -66,6 +67,8 @@ class _Outcome:
     findings: tuple[Finding, ...] = ()
     fix_after: dict[Finding, int] = dataclasses.field(default_factory=dict)
     closure: frozenset[Path] = frozenset()  # repository files the import analysis read
+    fallback: bool = False  # no entrypoint resolved: every copied non-test .py file was an entry
+    copied: tuple[Path, ...] = ()  # context files and directories the image copies (the whole context if unsure)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -92,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if changed and not config_changed:
             outcomes = _affected_outcomes(dockerfiles, contexts, changed, root, config)
         else:
-            outcomes = [_check(df, root, config, contexts[df]) for df in dockerfiles]
+            outcomes = [_checked(df, root, config, contexts[df]) for df in dockerfiles]
     changed_count = len(changed) if args.files else None
     findings = tuple(sorted((f for o in outcomes for f in o.findings),
                             key=lambda f: (f.dockerfile, f.file, f.line, f.column, f.code, f.module or "")))
@@ -126,6 +129,7 @@ def _run_scope(needed: bool, cache_dir: Path | None) -> Iterator[None]:
     from predguard.hooks.python import imports
 
     imports.clear_cache()
+    _RESOLVED.clear()
     with cache.using(cache_dir), sharing():
         yield
 
@@ -166,22 +170,41 @@ def _affected_outcomes(
     root: Path,
     config: Config,
 ) -> list[_Outcome]:
-    """Check the Dockerfiles the changed files can affect.
+    """Check the Dockerfiles the changed files can affect; the others are not checked at all.
 
-    Most are found from paths alone (discovery.affects). The import closure can also reach
-    repository files outside the build context (an imported module the image lacks is still
-    followed, to report what it imports), so where a changed Python file lies outside a
-    Dockerfile's context, that Dockerfile is checked and kept only if its closure holds the file.
+    Dockerfiles, .dockerignore files and requirement/project files select by path
+    (discovery.affects). A changed Python module selects by real dependency when the image's last
+    check left a fresh record (predguard.hooks.incremental: in the closure, deleted in the context,
+    or a new name the closure imports). Without one (first run, --no-cache, files changed since),
+    by path: any Python file in the context; one outside it only if the import closure, which can
+    reach files outside the context (a missing module is still followed), holds it.
     """
+    from predguard.hooks import incremental
+
+    stats = incremental.Stats()
+    changed_names = {os.fspath(c) for c in changed}
+    modules = [c for c in changed if incremental.is_module(c)]
+    others = [c for c in changed if not incremental.is_module(c)]
     outcomes: list[_Outcome] = []
     for df in dockerfiles:
         context = contexts[df]
-        if any(_affects(c, df, context) for c in changed):
-            outcomes.append(_check(df, root, config, context))
-        elif not isinstance(context, _NoContext) and any(
-            c.suffix == ".py" and not discovery.is_within(c, context.path) for c in changed
-        ):
-            outcome = _check(df, root, config, context)
+        if isinstance(context, _NoContext):
+            if any(_affects(c, df, context) for c in changed):
+                outcomes.append(_checked(df, root, config, context))
+            continue
+        if any(_affects(c, df, context) for c in others):
+            outcomes.append(_checked(df, root, config, context))
+            continue
+        if not modules:
+            continue
+        deps = incremental.load(df)
+        if deps is not None and incremental.fresh(deps, changed_names, stats):
+            if any(incremental.affects(deps, c, context.path) for c in modules):
+                outcomes.append(_checked(df, root, config, context))
+        elif any(_affects(c, df, context) for c in modules):
+            outcomes.append(_checked(df, root, config, context))
+        elif any(not discovery.is_within(c, context.path) for c in modules):
+            outcome = _checked(df, root, config, context)
             if outcome.report.status != "error" and outcome.closure.intersection(changed):
                 outcomes.append(outcome)
     return outcomes
@@ -223,6 +246,16 @@ def _context(dockerfile: Path, root: Path, config: Config) -> _Context | _NoCont
     return _Context(context.resolve(), reason, interpreted)
 
 
+def _checked(dockerfile: Path, root: Path, config: Config, context: _Context | _NoContext) -> _Outcome:
+    """_check, and what it read kept for the next commit's selection (predguard.hooks.incremental)."""
+    outcome = _check(dockerfile, root, config, context)
+    if outcome.report.status != "error":
+        from predguard.hooks import incremental
+
+        incremental.record(dockerfile, outcome.closure, outcome.fallback, outcome.copied)
+    return outcome
+
+
 def _check(dockerfile: Path, root: Path, config: Config, context: _Context | _NoContext) -> _Outcome:
     from predguard.hooks.dockerfile import place
     from predguard.hooks.entrypoints import plan_entrypoints
@@ -260,7 +293,34 @@ def _check(dockerfile: Path, root: Path, config: Config, context: _Context | _No
         suppressed=len(raw) - len([f for f in raw if not _suppressed(f, image, base.path)]),
     )
     fix_after = {f: line for f in kept if (line := _fix_anchor(f, image.copies)) is not None}
-    return _Outcome(report, tuple(kept), fix_after, frozenset(p.resolve() for p in result.closure))
+    return _Outcome(report, tuple(kept), fix_after, frozenset(map(_resolved, result.closure)), result.entry.unknown,
+                    _copied_roots(image, context_dir))
+
+
+def _copied_roots(image: Image, context: Path) -> tuple[Path, ...]:
+    """What the final stage copies from the context: each source up to its first wildcard. A stage
+    copied in with `COPY --from` may hold context files too: then the whole context, to be safe."""
+    from predguard.hooks.dockerfile.imagefs import clean_source, has_wildcard
+
+    roots: list[Path] = []
+    for copy in image.copies:
+        if copy.from_stage is not None:
+            return (context,)
+        for source in copy.sources:
+            parts = clean_source(source).split("/")
+            fixed = [p for p in itertools.takewhile(lambda part: not has_wildcard(part), parts)]
+            roots.append(context.joinpath(*fixed) if fixed and fixed != [""] else context)
+    return tuple(dict.fromkeys(roots))
+
+
+_RESOLVED: dict[Path, Path] = {}  # per run (cleared by _run_scope): images share most of their closure
+
+
+def _resolved(path: Path) -> Path:
+    real = _RESOLVED.get(path)
+    if real is None:
+        real = _RESOLVED[path] = path.resolve()
+    return real
 
 
 def _third_party(image: Image, result: CheckResult, root: Path, config: Config, dockerfile: str, service: str) -> list[Finding]:

@@ -12,7 +12,7 @@ import io
 from collections.abc import Sequence
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
@@ -40,7 +40,7 @@ def render_chart(verdict: Verdict, markers: Sequence[tuple[dt.date, str]] = ()) 
             label=f"baseline {verdict.baseline_rate:.1%}",
         )
     for day, label in markers:
-        ax.axvline(day, color=_MARKER, linewidth=1.0, alpha=0.8)
+        ax.axvline(date2num(day), color=_MARKER, linewidth=1.0, alpha=0.8)
         near_right_edge = day >= verdict.as_of - dt.timedelta(days=7)  # label on the left, inside the axes
         ax.annotate(
             label, xy=(day, 1.0), xycoords=("data", "axes fraction"), xytext=(-3 if near_right_edge else 3, -12),

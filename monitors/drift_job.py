@@ -168,9 +168,9 @@ def run_daily(
     history_store(config, state_file, bigquery).upsert(row_for(v, window_start=start, source=spec.text) for v in verdicts)
     # Durable first: the notifications go into the outbox, then the state moves on, then
     # delivery. A crash in between re-runs into the same keys, which the outbox ignores.
-    from predguard.monitors.outbox import Outbox
+    from predguard.monitors.outbox import NotificationOutbox
 
-    with Outbox(state_file.parent / "drift-outbox.sqlite") as outbox:
+    with NotificationOutbox(state_file.parent / "drift-outbox.sqlite") as outbox:
         _enqueue(outbox, notifications)
         states.save(changed.values())
         if outbox.depth():
@@ -195,12 +195,10 @@ def _pending(item: Any) -> Pending:
 
 def _deliver(outbox: Any, notifier: Any, states: StateStore) -> list[Sent]:
     """Deliver everything pending — this run's notifications and leftovers of earlier runs."""
-    results = outbox.deliver_pending(notifier)
+    results = outbox.deliver_pending(notifier, threads=states)  # the thread ts goes to the state as each alert is sent
     sent = []
     for key, delivery in results:
         fp, kind, _ = key.rsplit(":", 2)
-        if delivery.ok and delivery.ts and kind in ("breach", "drift_warning"):
-            states.set_thread_ts(fp, delivery.ts)
         system = fp.split(":", 1)[1]
         sent.append(Sent(key, system, kind, delivery.ok, delivery.error, delivery.retryable))
     return sent

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Protocol
 
+from predguard.bigquery import merge_rows
 from predguard.monitors.model import Verdict
 
 
@@ -137,19 +138,8 @@ class BigQueryHistoryStore:
         client.create_table(bigquery.Table(table, schema=schema), exists_ok=True)
 
     def upsert(self, rows: Iterable[MonitoringRow]) -> None:
-        from google.cloud import bigquery
-
-        source = ", ".join(f"@{n} AS {n}" for n in _NAMES)
-        updates = ", ".join(f"{n} = s.{n}" for n in _NAMES[2:])
-        query = (
-            f"MERGE `{self.table}` t USING (SELECT {source}) s "
-            f"ON t.run_date = s.run_date AND t.system_id = s.system_id "
-            f"WHEN MATCHED THEN UPDATE SET {updates} "
-            f"WHEN NOT MATCHED THEN INSERT ({', '.join(_NAMES)}) VALUES ({', '.join('s.' + n for n in _NAMES)})"
-        )
-        for row in rows:
-            params = [bigquery.ScalarQueryParameter(n, _TYPES[n][1], v) for n, v in asdict(row).items()]
-            self.client.query(query, job_config=bigquery.QueryJobConfig(query_parameters=params)).result(timeout=60)
+        columns = [(n, _TYPES[n][1]) for n in _NAMES]
+        merge_rows(self.client, self.table, columns, ("run_date", "system_id"), [asdict(r) for r in rows], update=True, timeout=60)
 
     def rows(self) -> list[MonitoringRow]:
         result = self.client.query(f"SELECT * FROM `{self.table}` ORDER BY run_date, system_id").result(timeout=60)

@@ -26,6 +26,8 @@ from typing import Any, Literal, Protocol
 
 from predguard.monitors.config import ColumnMap
 from predguard.monitors.model import DayCount
+from predguard.bigquery import Level, is_bigquery, parse_name
+from predguard.bigquery import client as bigquery_client
 from predguard.errors import InputError
 
 SourceKind = Literal["bigquery", "csv", "parquet", "duckdb"]
@@ -33,8 +35,6 @@ SourceKind = Literal["bigquery", "csv", "parquet", "duckdb"]
 _LOCAL_KINDS: dict[str, SourceKind] = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".duckdb": "duckdb", ".db": "duckdb"}
 # project ids: 6-30 lowercase letters, digits, hyphens (optionally "domain.com:" scoped);
 # dataset: letters, digits, underscores; table: also hyphens and spaces are not allowed here.
-_BQ_TABLE = re.compile(r"^(?P<project>(?:[a-z][a-z0-9.-]*:)?[a-z][a-z0-9-]{4,28}[a-z0-9])\.(?P<dataset>\w{1,1024})\.(?P<table>[\w-]{1,1024})$")
-_BQ_PROJECT = re.compile(r"^(?:[a-z][a-z0-9.-]*:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _DUCK_TABLE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)?$")
 
 # CSV cells read as SQL NULL: empty, and the literal text NULL/null some exports write.
@@ -56,10 +56,7 @@ class SourceSpec:
     location: str  # PROJECT.DATASET.TABLE (or PROJECT with a custom SQL source), or a file path
     table: str | None = None  # the table inside a DuckDB file
     text: str = ""  # as the user wrote it, for messages
-
-    @property
-    def project(self) -> str:
-        return self.location.split(".")[0] if ":" not in self.location else self.location.rsplit(".", 2)[0]
+    project: str = ""  # BigQuery: the project the queries run in
 
 
 @dataclass(frozen=True)
@@ -97,14 +94,10 @@ def parse_source(text: str, *, table: str | None = None, has_sql: bool = False) 
     where = f"--source {text}"
     if not text.strip():
         raise InputError("empty source; give bigquery:PROJECT.DATASET.TABLE or a .csv, .parquet or .duckdb file", where="--source")
-    if text.startswith("bigquery:"):
-        name = text.removeprefix("bigquery:")
-        if _BQ_TABLE.match(name):
-            return SourceSpec("bigquery", name, None, text)
-        if has_sql and _BQ_PROJECT.match(name):
-            return SourceSpec("bigquery", name, None, text)
-        expected = "bigquery:PROJECT (with a custom sql source) or bigquery:PROJECT.DATASET.TABLE" if has_sql else "bigquery:PROJECT.DATASET.TABLE"
-        raise InputError(f"malformed BigQuery source {name!r}; expected {expected}", where=where)
+    if is_bigquery(text):
+        levels: tuple[Level, ...] = ("project", "table") if has_sql else ("table",)  # a custom sql names its tables itself
+        name = parse_name(text, levels, what="source", where=where)
+        return SourceSpec("bigquery", name.table_id if name.table else name.project, None, text, project=name.project)
     if re.match(r"^[a-z][a-z0-9+.-]*://", text) or re.match(r"^[a-z]+:(?![\\/])", text):
         raise InputError("unknown source scheme; use bigquery:PROJECT.DATASET.TABLE or a local file path", where=where)
     path = Path(text)
@@ -251,6 +244,7 @@ class DuckDBSource:
         """A view named `source` over the file, so a custom sql can say FROM source."""
         spec = self.spec
         literal = "'" + spec.location.replace("'", "''") + "'"
+        base: str | None
         if spec.kind == "csv":
             base = f"read_csv({literal}, header = true, nullstr = {_CSV_NULLS})"
         elif spec.kind == "parquet":
@@ -343,23 +337,6 @@ class DuckDBSource:
 
 
 # --- BigQuery ---------------------------------------------------------------------------
-
-
-def bigquery_client(project: str) -> Any:
-    """A client for `project`; honours BIGQUERY_EMULATOR_HOST (anonymous, for a local emulator)."""
-    from google.cloud import bigquery
-
-    emulator = os.environ.get("BIGQUERY_EMULATOR_HOST")
-    if emulator:
-        from google.api_core.client_options import ClientOptions
-        from google.auth.credentials import AnonymousCredentials
-
-        endpoint = emulator if "://" in emulator else f"http://{emulator}"
-        return bigquery.Client(project=project, credentials=AnonymousCredentials(), client_options=ClientOptions(api_endpoint=endpoint))
-    try:
-        return bigquery.Client(project=project)
-    except Exception as exc:  # google.auth's DefaultCredentialsError and friends
-        raise InputError(f"cannot create a BigQuery client: {_first_line(exc)}", where=f"bigquery:{project}") from None
 
 
 class BigQuerySource:

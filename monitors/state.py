@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from predguard.bigquery import merge_rows
 from predguard.monitors.model import AlertKind, Notification, NotificationKind, Verdict
 
 RULES: tuple[AlertKind, ...] = ("breach", "drift_warning")
@@ -108,6 +109,8 @@ class StateStore(Protocol):
 
     def save(self, records: Iterable[AlertRecord]) -> None: ...
 
+    def thread_ts(self, fp: str) -> str | None: ...
+
     def set_thread_ts(self, fp: str, ts: str) -> None: ...
 
 
@@ -170,6 +173,10 @@ class SqliteStateStore:
                 [_to_row(r) for r in records],
             )
 
+    def thread_ts(self, fp: str) -> str | None:
+        row = self.con.execute("SELECT thread_ts FROM alert_state WHERE fingerprint = ?", (fp,)).fetchone()
+        return None if row is None else row["thread_ts"]
+
     def set_thread_ts(self, fp: str, ts: str) -> None:
         with self.con:
             self.con.execute("UPDATE alert_state SET thread_ts = ? WHERE fingerprint = ? AND thread_ts IS NULL", (ts, fp))
@@ -206,22 +213,20 @@ class BigQueryStateStore:
         return {row["fingerprint"]: _from_row(dict(row.items())) for row in rows}
 
     def save(self, records: Iterable[AlertRecord]) -> None:
-        from google.cloud import bigquery
-
+        rows = []
         for record in records:  # a handful per run (two rules per system)
             values = dict(zip(_COLUMNS, _to_row(record), strict=True))
-            params = [
-                bigquery.ScalarQueryParameter(name, kind, _bq_value(values[name], kind)) for name, kind in _BQ_SCHEMA
-            ]
-            source = ", ".join(f"@{name} AS {name}" for name, _ in _BQ_SCHEMA)
-            updates = ", ".join(f"{name} = s.{name}" for name, _ in _BQ_SCHEMA[1:])
-            names = ", ".join(name for name, _ in _BQ_SCHEMA)
-            query = (
-                f"MERGE `{self.table}` t USING (SELECT {source}) s ON t.fingerprint = s.fingerprint "
-                f"WHEN MATCHED THEN UPDATE SET {updates} "
-                f"WHEN NOT MATCHED THEN INSERT ({names}) VALUES ({', '.join('s.' + n for n, _ in _BQ_SCHEMA)})"
-            )
-            self.client.query(query, job_config=bigquery.QueryJobConfig(query_parameters=params)).result(timeout=60)
+            rows.append({name: _bq_value(values[name], kind) for name, kind in _BQ_SCHEMA})
+        if rows:
+            merge_rows(self.client, self.table, _BQ_SCHEMA, ("fingerprint",), rows, update=True, timeout=60)
+
+    def thread_ts(self, fp: str) -> str | None:
+        from google.cloud import bigquery
+
+        params = [bigquery.ScalarQueryParameter("fp", "STRING", fp)]
+        query = f"SELECT thread_ts FROM `{self.table}` WHERE fingerprint = @fp"
+        rows = list(self.client.query(query, job_config=bigquery.QueryJobConfig(query_parameters=params)).result(timeout=60))
+        return rows[0]["thread_ts"] if rows else None
 
     def set_thread_ts(self, fp: str, ts: str) -> None:
         from google.cloud import bigquery

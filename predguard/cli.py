@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from predguard import __version__
 from predguard.errors import EXIT_INPUT, InputError, run_cli
+from predguard.log import configure
 
 # command -> (module with main(argv), one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -61,8 +62,14 @@ def _dispatch(argv: Sequence[str] | None) -> int:
     module_name = COMMANDS[command][0]
     # Imported inside run_cli: a core-only install (the pre-commit hook's environment) then gets
     # one line naming the extra to install, not a ModuleNotFoundError traceback.
-    return run_cli(lambda rest_: importlib.import_module(module_name).main(rest_), rest, prog=f"predguard {command}",
+    return run_cli(lambda rest_: _run(module_name, rest_), rest, prog=f"predguard {command}",
                    extra=EXTRA_OF_COMMAND.get(command))
+
+
+def _run(module_name: str, argv: Sequence[str] | None) -> int:
+    configure()  # once, for every command: JSON lines off a terminal, redacted always
+    main: Callable[[Sequence[str] | None], int] = importlib.import_module(module_name).main
+    return main(argv)
 
 
 if __name__ == "__main__":

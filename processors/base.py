@@ -24,7 +24,7 @@ from predguard.redact import redact
 if TYPE_CHECKING:
     import pybreaker
 
-log = logging.getLogger("processors")
+log = logging.getLogger(__name__)
 
 REASON_NO_DATA_SAME_DAY = "no_data_same_day"
 REASON_NO_DATA_PAST_DATE = "no_data_past_date"
@@ -227,8 +227,9 @@ class Processor:
             rows_loaded=counts["rows_loaded"],
         )
         _log_result(result)
-        if (recorder or self.recorder) is not None:
-            (recorder or self.recorder).record(result)  # type: ignore[union-attr]
+        active = recorder or self.recorder
+        if active is not None:
+            active.record(result)
         return result
 
     def _lifecycle(

@@ -14,7 +14,7 @@ import pybreaker
 
 from predguard.processors.errors import PermanentError
 
-log = logging.getLogger("predguard.processors.breaker")
+log = logging.getLogger(__name__)
 
 
 class _LogStateChanges(pybreaker.CircuitBreakerListener):

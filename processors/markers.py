@@ -8,6 +8,7 @@ record delivered twice (a crash between the store write and the outbox delete) i
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 from collections.abc import Sequence
@@ -15,18 +16,28 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from predguard.outbox import Outbox
 from predguard.processors.base import Outcome, ProcessorResult
 from predguard.processors.errors import describe
-from predguard.processors.outbox import Outbox
 from predguard.redact import redact
 
 if TYPE_CHECKING:
     from predguard.processors.stores import Store
 
-log = logging.getLogger("predguard.processors.markers")
+log = logging.getLogger(__name__)
 
 KIND_MARKER = "marker"
 KIND_DEAD_LETTER = "dead_letter"
+FLUSH_BATCH = 500  # records per store write while emptying the outbox
+
+
+def run_topic(processor: str, target_date: date, message_id: str | None) -> str:
+    """The outbox topic of a run: what a redelivered Pub/Sub message is looked up by."""
+    return f"{processor}/{target_date.isoformat()}/{message_id or ''}"
+
+
+def _to_json(row: dict[str, Any]) -> str:
+    return json.dumps(row, sort_keys=True, default=str)
 
 
 def _utcnow() -> datetime:
@@ -159,20 +170,21 @@ class MarkerRecorder:
         self.record_marker(RunMarker.from_result(result))
 
     def record_marker(self, marker: RunMarker) -> None:
-        self.outbox.put(KIND_MARKER, marker.key, marker.to_row())
+        topic = run_topic(marker.processor, marker.target_date, marker.message_id)
+        self.outbox.put(KIND_MARKER, marker.key, _to_json(marker.to_row()), topic=topic)
         self.flush()
 
     def record_dead_letter(self, letter: DeadLetter) -> None:
-        self.outbox.put(KIND_DEAD_LETTER, letter.key, letter.to_row())
+        self.outbox.put(KIND_DEAD_LETTER, letter.key, _to_json(letter.to_row()))
         self.flush()
 
     def flush(self) -> int:
         """Deliver what the outbox holds to the store; the number delivered (0 if the store is down)."""
         delivered = 0
         with self._flush_lock:
-            while pending := self.outbox.pending():
-                markers = [RunMarker.from_row(e.payload) for e in pending if e.kind == KIND_MARKER]
-                letters = [DeadLetter.from_row(e.payload) for e in pending if e.kind == KIND_DEAD_LETTER]
+            while pending := self.outbox.waiting(limit=FLUSH_BATCH):
+                markers = [RunMarker.from_row(json.loads(e.payload)) for e in pending if e.kind == KIND_MARKER]
+                letters = [DeadLetter.from_row(json.loads(e.payload)) for e in pending if e.kind == KIND_DEAD_LETTER]
                 try:
                     if markers:
                         self.store.append_markers(markers)
@@ -193,8 +205,8 @@ class MarkerRecorder:
         A store that cannot be read answers None: the work is then done again, which the
         keyed (MERGE) writes downstream make harmless.
         """
-        for entry in self.outbox.pending(kind=KIND_MARKER):
-            marker = RunMarker.from_row(entry.payload)
+        for entry in self.outbox.waiting(KIND_MARKER, topic=run_topic(processor, target_date, message_id)):
+            marker = RunMarker.from_row(json.loads(entry.payload))
             if _same_run(marker, processor, target_date, message_id):
                 return marker
         try:

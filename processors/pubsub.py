@@ -48,16 +48,16 @@ import pybreaker
 
 from predguard.dates import parse_iso_date
 from predguard.errors import InputError
+from predguard.outbox import Outbox
 from predguard.processors.base import Outcome, Processor, by_name
 from predguard.processors.breaker import breaker_status, make_breaker
 from predguard.processors.claims import DEFAULT_LEASE_SECONDS, ClaimKey, SqliteClaims, new_holder
 from predguard.processors.markers import DeadLetter, MarkerRecorder, RunMarker
 from predguard.processors.modes import ProcessingMode, parse_mode
-from predguard.processors.outbox import Outbox
 from predguard.processors.stores import Store, open_store
 from predguard.redact import redact
 
-log = logging.getLogger("predguard.processors.pubsub")
+log = logging.getLogger(__name__)
 
 DEFAULT_OUTBOX = ".predguard/outbox.sqlite3"
 OUTBOX_ENV = "PREDGUARD_OUTBOX"

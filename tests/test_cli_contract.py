@@ -113,7 +113,7 @@ def test_help_works_in_a_core_only_install(command: str, core_only_python: str, 
 # Valid arguments for each command that needs an extra: in a core-only install it must answer
 # with the extra to install, whatever it would have done with them.
 NEEDS_AN_EXTRA = {
-    "phase-status": ("--phase", "3", "--date", "2026-01-30", "--store", "bigquery://proj/ds"),
+    "phase-status": ("--phase", "3", "--date", "2026-01-30", "--store", "bigquery://my-proj/ds"),  # a valid project id
     "drift": ("--source", "graded.csv", "--as-of", "2026-01-04"),
     "drift backtest": ("--source", "graded.csv", "--from", "2026-01-01", "--to", "2026-01-04"),
 }

@@ -19,18 +19,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import posixpath
 import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from predguard.arguments import ArgumentParser
 from predguard.errors import EXIT_FINDINGS, EXIT_OK, InputError, run_cli
+from predguard.paths import display_path
 from predguard.verify import startup
 from predguard.verify.analysis import ServiceAnalysis, analyse_dockerfile
 from predguard.verify.manifest import Manifest, build_manifest
@@ -65,12 +67,19 @@ class DryBuild:
     manifest: Manifest
     report: startup.Report
     static_missing: tuple[str, ...]  # the hook's PG101 modules, for the cross-check
+    script_sources: dict[str, str] = field(default_factory=dict)  # script as named in the manifest -> repository path
 
     @property
     def failed_modules(self) -> tuple[str, ...]:
         return tuple(f.module for f in self.report.errors)
 
     def to_json(self) -> dict[str, Any]:
+        failures = []
+        for failure in self.report.failures:
+            entry = failure.to_json()
+            if failure.module in self.script_sources:  # the script's file in the repository
+                entry["file"] = self.script_sources[failure.module]
+            failures.append(entry)
         return {
             "dockerfile": self.dockerfile,
             "workdir": self.workdir,
@@ -78,7 +87,7 @@ class DryBuild:
             "files": self.files,
             "opaque_dirs": list(self.opaque),
             "mode": self.report.mode,
-            "failures": [f.to_json() for f in self.report.failures],
+            "failures": failures,
             "summary": self.report.summary(),
             "static_missing": list(self.static_missing),
         }
@@ -124,7 +133,19 @@ def dry_build(dockerfile: Path, root: Path, *, mode: str = "import", python: str
         dockerfile=analysis.source, tree=tree, workdir=image.workdir or "/",
         sys_path=analysis.sys_path, files=files, opaque=image.opaque_dirs, manifest=manifest,
         report=report, static_missing=tuple(f.module for f in analysis.missing if f.module),
+        script_sources=_script_sources(analysis, manifest),
     )
+
+
+def _script_sources(analysis: ServiceAnalysis, manifest: Manifest) -> dict[str, str]:
+    workdir = analysis.image.workdir or "/"
+    found = {}
+    for module in manifest.modules:
+        if module.kind == "script":
+            image_file = analysis.image.files.get(posixpath.join(workdir, module.name))
+            if image_file is not None:
+                found[module.name] = display_path(image_file.source, analysis.root)
+    return found
 
 
 @contextmanager

@@ -64,10 +64,16 @@ def build_manifest(analysis: ServiceAnalysis) -> Manifest:
     namer = _ModuleNamer(analysis)
     first_party: dict[str, Path] = {}  # module -> its file
     scripts: list[Path] = []  # closure files run as scripts (gunicorn.conf.py, main.py): not modules
-    for file in sorted(analysis.result.closure):
-        name = namer.name_of(file)
-        if name:
-            first_party.setdefault(name, file)
+    closure = sorted(analysis.result.closure)
+    # A file under two sys.path roots has two names (/app/svc/app.py: `svc.app` and, run from
+    # /app/svc, `app`); keep the one the code imports it by (or the entry's), else the first.
+    wanted = set(analysis.result.entry.modules) | {
+        target for file in closure for ref in parse_file(file).imports if not ref.level
+        for target in _targets(ref, None, ())}
+    for file in closure:
+        names = namer.names_of(file)
+        if names:
+            first_party.setdefault(next((n for n in names if n in wanted), names[0]), file)
         else:
             scripts.append(file)
     for finding in analysis.missing:  # a missing module the walk could not map to a file
@@ -171,16 +177,13 @@ class _ModuleNamer:
                         tops.add(name)
         return tops
 
-    def name_of(self, file: Path) -> str | None:
+    def names_of(self, file: Path) -> list[str]:
+        """Every name `file` imports as, in sys.path order ([] for a script or a non-module)."""
         source = os.path.abspath(file)
         if source in self.scripts:
-            return None
+            return []
         candidates = self.by_source.get(source) or self._would_land(source)
-        for image_path in candidates:
-            name = self._module_name(image_path)
-            if name:
-                return name
-        return None
+        return list(dict.fromkeys(n for image_path in candidates for n in self._module_names(image_path)))
 
     def _would_land(self, source: str) -> list[str]:
         """Where a file the image lacks would be, had its directory been copied like its siblings."""
@@ -194,9 +197,10 @@ class _ModuleNamer:
             if not name:
                 return []
 
-    def _module_name(self, image_path: str) -> str | None:
+    def _module_names(self, image_path: str) -> list[str]:
         if not image_path.endswith(".py"):
-            return None
+            return []
+        names = []
         for directory in self.sys_path:
             prefix = directory.rstrip("/") + "/"
             if image_path.startswith(prefix):
@@ -204,8 +208,8 @@ class _ModuleNamer:
                 if parts[-1] == "__init__":
                     parts = parts[:-1]
                 if parts and all(p.isidentifier() for p in parts):
-                    return ".".join(parts)
-        return None
+                    names.append(".".join(parts))
+        return names
 
 
 

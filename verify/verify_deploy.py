@@ -54,7 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan = _plan(args)
     from predguard.verify.deploy import report, run  # httpx and tenacity: the `deploy` extra
 
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, stream=sys.stderr, format="%(message)s")
+    # The handler is predguard's (the CLI configures logging once); progress lines unless --quiet.
+    logging.getLogger("predguard.verify").setLevel(logging.WARNING if args.quiet else logging.INFO)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines would print URLs
     result = run.verify(plan)
     sys.stdout.write(redact(report.render(result, args.format)))

@@ -8,6 +8,7 @@ from collections import ChainMap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from predguard.hooks.dockerfile import dockerignore, gitignore, imagefs, lexer
 from predguard.hooks.dockerfile.instructions import parse_arg, parse_command, parse_env, parse_flags, parse_json_array, run_text
@@ -76,7 +77,8 @@ class Stage:
     def expansion_env(self) -> Env:
         # A live view, not a copy (copying made a Dockerfile with thousands of ENV lines quadratic):
         # ENV wins over ARG of the same name; instructions that assign collect first, then assign.
-        return ChainMap(self.env, self.args)
+        # Read through Env (a Mapping) only, so ENV's str values may sit beside ARG's str | None.
+        return ChainMap(cast("dict[str, str | None]", self.env), self.args)
 
     def add_file(self, image_path: str, source: Path, line: int) -> None:
         self.files[image_path] = ImageFile(image_path=image_path, source=source, line=line)

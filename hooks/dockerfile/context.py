@@ -7,10 +7,12 @@ nearest on a tie. The reason always says which was used."""
 from __future__ import annotations
 
 import os
+import stat
 import posixpath
 import re
 import shlex
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -84,8 +86,18 @@ def _dirs_up(start: Path, root: Path) -> Iterator[Path]:
 
 
 def _load_yaml(path: Path) -> Any:
-    if not path.is_file():
+    """A compose/cloudbuild file's data, read once per run for all the Dockerfiles that look it up."""
+    try:
+        st = path.stat()
+    except OSError:
         return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return _read_yaml(path, st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _read_yaml(path: Path, size: int, mtime_ns: int) -> Any:
     try:
         import yaml  # optional: the hook environment stays stdlib + dockerfile-parse
     except ImportError:

@@ -63,6 +63,7 @@ class ContextIndex:
         self._listings: dict[str, list[tuple[str, int]]] = {}  # rel dir -> [(name, st_mode of lstat)]
         self._dir_bits: dict[str, int | None] = {"": None}  # rel dir -> patterns matching it or a parent
         self._verdicts: dict[str, IgnorePattern | None] = {}  # rel -> the pattern excluding it (None: kept)
+        self._paths: dict[str, Path] = {}
         self.dirs_listed = 0
 
     @classmethod
@@ -153,9 +154,16 @@ class ContextIndex:
             elif excluded:
                 continue
             elif stat.S_ISREG(mode):
-                yield rel, self.root / rel
+                yield rel, self.path(rel)
             elif stat.S_ISLNK(mode) and self._link_to_copied_file(rel, copied_root):
-                yield rel, self.root / rel
+                yield rel, self.path(rel)
+
+    def path(self, rel: str) -> Path:
+        """The file's Path, one object per file for every image sharing this index."""
+        found = self._paths.get(rel)
+        if found is None:
+            found = self._paths[rel] = self.root / rel
+        return found
 
     def _link_to_copied_file(self, rel: str, copied_root: str) -> bool:
         path = self.root / rel

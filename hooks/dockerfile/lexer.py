@@ -231,7 +231,7 @@ def _dequote(raw: str) -> tuple[str, bool]:
 
 
 def _tokenize(sanitized: str, lines: list[str], heredocs_at: dict[int, tuple[tuple[Heredoc, ...], int]]) -> tuple[Instruction, ...]:
-    parser = DockerfileParser(fileobj=io.BytesIO(sanitized.encode("utf-8")))
+    parser = DockerfileParser(fileobj=io.StringIO(sanitized, newline="\n"))  # lines end at "\n" only, as in bytes
     out = []
     for item in parser.structure:
         if item["instruction"] == "COMMENT":

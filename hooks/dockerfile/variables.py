@@ -152,7 +152,7 @@ class _Lexer:
         if op == ":-":
             return value if value else word
         if op == "-":
-            return value if is_set else word  # type: ignore[return-value]
+            return value if value is not None else word
         if op == ":+":
             return word if value else ""
         if op == "+":

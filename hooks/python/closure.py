@@ -12,7 +12,7 @@ import os
 import re
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from predguard.hooks.python.resolve import Located, Resolver
 from predguard.paths import display_path
 
 _OFFICIAL_PYTHON = re.compile(r"^(?:docker\.io/)?(?:library/)?python(?::|@|$)")
-_log = logging.getLogger("predguard.hooks.python")
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def check_image(
     *,
     root: Path,
     service: str | None,
-    first_party: Sequence[str] | None = None,
+    first_party: Collection[str] | None = None,
 ) -> CheckResult:
     """Every first-party module `plan`'s entries (predguard.hooks.entrypoints) import, and what the image lacks of them."""
     started = time.perf_counter()

@@ -234,12 +234,12 @@ class _Collector(ast.NodeVisitor):
                 return
         super().visit(node)
 
-    def _column(self, node: ast.AST) -> int:
+    def _column(self, node: ast.stmt | ast.expr) -> int:
         # col_offset counts UTF-8 bytes; report characters, 1-based.
         line = self._lines[node.lineno - 1] if 0 < node.lineno <= len(self._lines) else ""
         return len(line.encode("utf-8")[: node.col_offset].decode("utf-8", "replace")) + 1
 
-    def _add(self, node: ast.AST, module: str, level: int, names: tuple[str, ...], dynamic: bool = False) -> None:
+    def _add(self, node: ast.stmt | ast.expr, module: str, level: int, names: tuple[str, ...], dynamic: bool = False) -> None:
         self.found.append(ImportRef(module, level, names, node.lineno, self._column(node), self._optional > 0, dynamic))
 
     def visit_Import(self, node: ast.Import) -> None:
@@ -263,6 +263,12 @@ class _Collector(ast.NodeVisitor):
             self.visit(statement)
 
     def visit_Try(self, node: ast.Try) -> None:
+        self._visit_try(node)
+
+    def visit_TryStar(self, node: ast.TryStar) -> None:
+        self._visit_try(node)
+
+    def _visit_try(self, node: ast.Try | ast.TryStar) -> None:
         optional = any(_catches_import_error(handler) for handler in node.handlers)
         self._optional += optional
         for statement in node.body:
@@ -270,8 +276,6 @@ class _Collector(ast.NodeVisitor):
         self._optional -= optional
         for part in [*node.handlers, *node.orelse, *node.finalbody]:
             self.visit(part)
-
-    visit_TryStar = visit_Try
 
     def visit_Call(self, node: ast.Call) -> None:
         self.generic_visit(node)
@@ -303,8 +307,9 @@ def _keyword_constant(node: ast.Call, keyword: str, *, position: int, args: list
     for item in node.keywords:
         if item.arg == keyword and isinstance(item.value, ast.Constant):
             return item.value.value
-    if len(args) > position and isinstance(args[position], ast.Constant):
-        return args[position].value  # type: ignore[attr-defined]
+    arg = args[position] if len(args) > position else None
+    if isinstance(arg, ast.Constant):
+        return arg.value
     return None
 
 

@@ -194,10 +194,10 @@ class Resolver:
                 init = self._repo_init(last.image_dirs)
                 if init is not None:  # the repository makes it a regular package: its __init__ is missing
                     fix = self._copy_line(init, posixpath.join(last.image_dirs[0], "__init__.py"), is_dir=False)
-                    return Located(module, "repo", init, True, fix, parents, missing_inits)
-                return Located(module, "namespace", None, True, None, parents, missing_inits)
+                    return Located(module, "repo", init, True, fix, tuple(parents), tuple(missing_inits))
+                return Located(module, "namespace", None, True, None, tuple(parents), tuple(missing_inits))
             source = last.file.source if last.file is not None else None
-            return Located(module, "image", source, last.kind == "package", None, parents, missing_inits)
+            return Located(module, "image", source, last.kind == "package", None, tuple(parents), tuple(missing_inits))
         if steps and steps[-1].kind == "module" and steps[-1].file is not None:
             # `import a.b` where the image's `a` is a module file: "'a' is not a package".
             name = ".".join(parts[: len(steps)])

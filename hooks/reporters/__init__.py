@@ -51,4 +51,5 @@ class Report:
 def get_renderer(name: str) -> Callable[..., str]:
     if name not in FORMATS:
         raise ValueError(name)
-    return importlib.import_module(f"predguard.hooks.reporters.{name}").render  # type: ignore[no-any-return]
+    render: Callable[..., str] = importlib.import_module(f"predguard.hooks.reporters.{name}").render
+    return render

@@ -10,22 +10,34 @@ is refused (it would end up in git), and neither ever reaches a log.
 """
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 
 from predguard.errors import InputError
+from predguard.monitors.alerting.delivery import DEFAULT_MAX_RETRIES, SLACK_API_URL, Delivery, Notifier
 
-from predguard.monitors.alerting.delivery import Delivery, Notifier
-from predguard.monitors.alerting.sdk import DEFAULT_MAX_RETRIES
-from predguard.monitors.alerting.slack import SLACK_API_URL, SlackNotifier
-from predguard.monitors.alerting.terminal import TerminalNotifier
-from predguard.monitors.alerting.webhook import WebhookNotifier
+if TYPE_CHECKING:
+    from predguard.monitors.alerting.slack import SlackNotifier
+    from predguard.monitors.alerting.terminal import TerminalNotifier
+    from predguard.monitors.alerting.webhook import WebhookNotifier
 
 __all__ = ["Delivery", "Notifier", "build_notifier", "SlackNotifier", "WebhookNotifier", "TerminalNotifier"]
+
+# The notifiers load slack-sdk and matplotlib (0.8 s): imported when one is built or named, so a
+# run that needs neither (a dry run, the terminal without a chart) never pays for them.
+_NOTIFIERS = {"SlackNotifier": "slack", "WebhookNotifier": "webhook", "TerminalNotifier": "terminal"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NOTIFIERS:
+        module = importlib.import_module(f"{__name__}.{_NOTIFIERS[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 WHERE = "[tool.predguard.drift.slack]"
 _KNOWN_KEYS = frozenset({"token_env", "webhook_env", "channel", "base_url", "max_retries"})
@@ -57,6 +69,8 @@ def build_notifier(
             )
         base_url = config.get("base_url", SLACK_API_URL)
         _check_url(base_url, "base_url")
+        from predguard.monitors.alerting.slack import SlackNotifier
+
         return SlackNotifier(token=token, channel=channel.strip(), base_url=base_url, max_retries=max_retries)
 
     webhook_url = env.get(webhook_env, "").strip()
@@ -64,7 +78,11 @@ def build_notifier(
         if urlsplit(webhook_url).scheme not in ("http", "https") or not urlsplit(webhook_url).netloc:
             # Never echo the value: it is the secret.
             raise InputError(f"${webhook_env} is not an http(s) URL", where=webhook_env)
+        from predguard.monitors.alerting.webhook import WebhookNotifier
+
         return WebhookNotifier(url=webhook_url, max_retries=max_retries)
+
+    from predguard.monitors.alerting.terminal import TerminalNotifier
 
     return TerminalNotifier(out=out, chart_dir=chart_dir)
 

@@ -49,13 +49,14 @@ def build_content(n: AnyNotification) -> Content:
     )
 
 
+_RULES: dict[str, AlertKind] = {"breach": "breach", "drift_warning": "drift_warning"}
+
+
 def alert_rule(n: Notification) -> AlertKind:
     """The alert a notification is about: its own kind, or the rule named in its fingerprint."""
-    if n.kind in ("breach", "drift_warning"):
-        return n.kind  # type: ignore[return-value]
-    rule = n.fingerprint.split(":", 1)[0]
-    if rule in ("breach", "drift_warning"):
-        return rule  # type: ignore[return-value]
+    rule = _RULES.get(n.kind) or _RULES.get(n.fingerprint.split(":", 1)[0])
+    if rule is not None:
+        return rule
     return "drift_warning" if n.verdict.status == "drift_warning" else "breach"
 
 
@@ -85,14 +86,11 @@ def trend_line(weekly: tuple[PeriodRate, ...], weeks: int = TREND_WEEKS) -> str:
     judged = [p for p in recent if p.interval.sufficient and p.interval.rate is not None]
     if not judged:
         return "not enough graded predictions for a weekly trend"
-    rates = [p.interval.rate for p in judged]
-    low, high = min(rates), max(rates)  # type: ignore[type-var]
-    span = (high - low) or 1.0  # type: ignore[operator]
+    rates = {id(p): p.interval.rate for p in judged if p.interval.rate is not None}
+    low, high = min(rates.values()), max(rates.values())
+    span = (high - low) or 1.0
     spark = "".join(
-        _SPARK[round((p.interval.rate - low) / span * (len(_SPARK) - 1))]  # type: ignore[operator]
-        if p in judged
-        else "·"
-        for p in recent
+        _SPARK[round((rates[id(p)] - low) / span * (len(_SPARK) - 1))] if id(p) in rates else "·" for p in recent
     )
     first, last = judged[0], judged[-1]
     weeks_apart = (last.start - first.start).days // 7 + 1

@@ -6,6 +6,10 @@ from typing import Protocol
 
 from predguard.monitors.model import AnyNotification
 
+SLACK_API_URL = "https://slack.com/api/"  # slack-sdk's WebClient.BASE_URL, without importing slack-sdk
+DEFAULT_MAX_RETRIES = 2
+DEFAULT_TIMEOUT_SECONDS = 15
+
 
 @dataclass(frozen=True)
 class Delivery:

@@ -19,9 +19,6 @@ from predguard.monitors.alerting.delivery import Delivery
 from predguard.monitors.model import AnyNotification
 from predguard.redact import RedactingFilter, redact, register
 
-DEFAULT_MAX_RETRIES = 2
-DEFAULT_TIMEOUT_SECONDS = 15
-
 # Slack error codes that mean "try again later"; every other code (invalid_auth,
 # channel_not_found, not_in_channel, missing_scope, invalid_blocks, ...) will not fix itself, so
 # the outbox dead-letters it instead of retrying it forever.

@@ -30,22 +30,18 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from predguard.monitors.alerting.blocks import render_blocks, render_fallback
 from predguard.monitors.alerting.content import build_content
-from predguard.monitors.alerting.delivery import Delivery
+from predguard.monitors.alerting.delivery import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_SECONDS, SLACK_API_URL, Delivery
 from predguard.monitors.alerting.sdk import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT_SECONDS,
     classify_api_error,
     classify_transport_error,
     log_failure,
     retry_handlers,
     sdk_logger,
 )
-from predguard.monitors.chart import notification_chart
 from predguard.monitors.model import AnyNotification, Notification
 from predguard.redact import redact
 
 log = logging.getLogger(__name__)
-SLACK_API_URL = WebClient.BASE_URL
 METADATA_EVENT = "predguard_alert"
 HISTORY_PAGES = 5  # x 200 messages: far more than a channel receives between two daily runs
 
@@ -148,7 +144,7 @@ class SlackNotifier:
             self._client.files_upload_v2(
                 channel=channel_id,
                 thread_ts=thread_ts,
-                content=notification_chart(n),
+                content=_chart(n),
                 filename=f"{n.verdict.system_id}-{as_of}.png",
                 title=f"{n.verdict.system_id} hit rate as of {as_of}",
                 alt_txt=f"Daily and weekly hit rate of {n.verdict.system_id} with Wilson intervals and the floor",
@@ -165,3 +161,9 @@ class SlackNotifier:
 
     def _failed(self, n: AnyNotification, delivery: Delivery) -> Delivery:
         return log_failure(log, "slack delivery failed", n, delivery)
+
+
+def _chart(n: Notification) -> bytes:
+    from predguard.monitors.chart import notification_chart  # matplotlib: only when a chart is sent
+
+    return notification_chart(n)

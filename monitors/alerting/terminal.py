@@ -10,7 +10,6 @@ from typing import TextIO
 
 from predguard.monitors.alerting.content import Content, build_content
 from predguard.monitors.alerting.delivery import Delivery
-from predguard.monitors.chart import notification_chart
 from predguard.monitors.model import AnyNotification, Notification
 
 log = logging.getLogger(__name__)
@@ -37,6 +36,8 @@ class TerminalNotifier:
         warning = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            from predguard.monitors.chart import notification_chart  # matplotlib: only when a chart is drawn
+
             path.write_bytes(notification_chart(n))
             chart_line = str(path)
         except OSError as exc:

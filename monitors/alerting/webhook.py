@@ -13,10 +13,8 @@ from slack_sdk.webhook import WebhookClient
 
 from predguard.monitors.alerting.blocks import render_blocks, render_fallback
 from predguard.monitors.alerting.content import build_content
-from predguard.monitors.alerting.delivery import Delivery
+from predguard.monitors.alerting.delivery import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_SECONDS, Delivery
 from predguard.monitors.alerting.sdk import (
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT_SECONDS,
     classify_transport_error,
     log_failure,
     retry_handlers,

@@ -7,7 +7,9 @@ The false-alarm budgets are per stream (one model); for a fleet of M systems use
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 from predguard.errors import InputError
 
@@ -125,20 +127,20 @@ class DetectionConfig:
         return self.reference_gap_days + max(self.reference_days, self.dispersion_days) + 7 * self.evaluation_weeks
 
     @classmethod
-    def for_fleet(cls, systems: int, fleet_false_alarms_per_year: float, **overrides: object) -> DetectionConfig:
+    def for_fleet(cls, systems: int, fleet_false_alarms_per_year: float, **overrides: Any) -> DetectionConfig:
         """A config whose per-stream breach budget is the fleet budget split over `systems`."""
         if systems < 1:
             raise InputError(f"systems = {systems}: expected >= 1", where="detection config")
-        return cls(breach_false_alarms_per_year=fleet_false_alarms_per_year / systems, **overrides)  # type: ignore[arg-type]
+        return cls(breach_false_alarms_per_year=fleet_false_alarms_per_year / systems, **overrides)
 
     @classmethod
-    def from_mapping(cls, table: dict[str, object], where: str = "[tool.predguard.drift.detection]") -> DetectionConfig:
+    def from_mapping(cls, table: Mapping[str, Any], where: str = "[tool.predguard.drift.detection]") -> DetectionConfig:
         """Build from a TOML table; unknown keys are an InputError naming the key."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(table) - known)
         if unknown:
             raise InputError(f"unknown detection setting {unknown[0]!r} (known: {', '.join(sorted(known))})", where=where)
         try:
-            return replace(cls(), **table)  # type: ignore[arg-type]
+            return replace(cls(), **table)
         except InputError as exc:
             raise InputError(exc.message, where=where) from None

@@ -195,10 +195,10 @@ def notify(
     changed, notification = step(records, report, notify_on=config.notify_on, repeat_days=config.repeat_days)
     if dry_run or store is None:
         return [Sent(notification.key, notification.kind, None)] if notification else []
-    from predguard.monitors.outbox import Outbox
+    from predguard.monitors.outbox import NotificationOutbox
 
     # Durable first: into the outbox, then the state moves on, then delivery (old leftovers too).
-    with Outbox(state_file.parent / "validate-outbox.sqlite") as outbox:
+    with NotificationOutbox(state_file.parent / "validate-outbox.sqlite") as outbox:
         if notification is not None:
             outbox.enqueue(notification)
         store.save(changed.values())
@@ -220,12 +220,12 @@ def _state_store(config: ValidateConfig, path: Path, dry_run: bool, bigquery: An
     from predguard.monitors.state import BigQueryStateStore, SqliteStateStore
 
     if config.state_table:
-        client = bigquery
-        if client is None:
-            from predguard.monitors.sources import bigquery_client
+        from predguard.bigquery import client as bigquery_client
+        from predguard.bigquery import parse_name
 
-            client = bigquery_client(config.state_table.split(".")[0])
-        return BigQueryStateStore(client, config.state_table, create=not dry_run)
+        name = parse_name(config.state_table, ("table",), what="table", where="state_table")
+        client = bigquery if bigquery is not None else bigquery_client(name.project)
+        return BigQueryStateStore(client, name.table_id, create=not dry_run)
     if dry_run and not path.exists():
         return None  # nothing stored yet, and a dry run creates nothing
     return SqliteStateStore(path)

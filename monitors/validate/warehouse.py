@@ -138,7 +138,7 @@ class BigQueryWarehouse:
         self.label = f"bigquery:{project}.{dataset}"
         self.round_trips = 0
         if client is None:
-            from predguard.monitors.sources import bigquery_client
+            from predguard.bigquery import client as bigquery_client
 
             client = bigquery_client(project)
         self.client = client

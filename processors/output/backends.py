@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 
+from predguard.bigquery import client as bigquery_client
+from predguard.bigquery import is_bigquery, parse_name
 from predguard.errors import InputError
 from predguard.processors.output.backend import OutputBackend
 
@@ -30,13 +32,9 @@ def open_backend(spec: str | None = None, *, where: str = "--output") -> OutputB
         from predguard.processors.output.duckdb_backend import DuckDBBackend
 
         return DuckDBBackend.open(path)
-    if scheme in ("bigquery", "bq"):
-        project, sep, dataset = rest.strip("/").partition("/")
-        if not sep or not project or not dataset or "/" in dataset:
-            raise InputError(f"BigQuery output must be bigquery://PROJECT/DATASET, got {spec!r}", where=where)
-        from google.cloud import bigquery
-
+    if is_bigquery(spec):
+        name = parse_name(spec, ("dataset",), what="output", where=where)
         from predguard.processors.output.bigquery_backend import BigQueryBackend
 
-        return BigQueryBackend(bigquery.Client(project=project), f"{project}.{dataset}")
+        return BigQueryBackend(bigquery_client(name.project), name.dataset_id)
     raise InputError(f"unknown output {spec!r}; use duckdb:///PATH or bigquery://PROJECT/DATASET", where=where)

@@ -48,20 +48,25 @@ def check_identifier(name: str, what: str) -> str:
     return name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Column:
+    """A declared column; `type` may be given as a ColumnType or its name in any case ("date")."""
+
     name: str
-    type: ColumnType | str
+    type: ColumnType
     required: bool = False
 
-    def __post_init__(self) -> None:
-        check_identifier(self.name, "column")
+    def __init__(self, name: str, type: ColumnType | str, required: bool = False) -> None:  # noqa: A002 - the field's name
+        check_identifier(name, "column")
         try:
-            object.__setattr__(self, "type", ColumnType(str(self.type).upper()))
+            column_type = ColumnType(str(type).upper())
         except ValueError:
             allowed = ", ".join(t.value for t in ColumnType)
-            raise InputError(f"column {self.name!r} has unknown type {self.type!r} (expected one of {allowed})",
+            raise InputError(f"column {name!r} has unknown type {type!r} (expected one of {allowed})",
                              where="output schema") from None
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "type", column_type)
+        object.__setattr__(self, "required", required)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from predguard.processors.output.backend import MergeCounts, OutputBackend, Stag
 from predguard.processors.output.conform import ConformedBatch, Rejection, record_id
 from predguard.processors.output.schema import DEGRADED_REASON, IS_DEGRADED, Column, OutputSchema
 
-log = logging.getLogger("predguard.processors.output")
+log = logging.getLogger(__name__)
 
 
 class AuditFailed(Exception):

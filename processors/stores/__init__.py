@@ -15,6 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from predguard.bigquery import client as bigquery_client
+from predguard.bigquery import is_bigquery, parse_name
 from predguard.errors import InputError
 from predguard.processors.claims import DEFAULT_LEASE_SECONDS, ClaimKey
 from predguard.processors.markers import DeadLetter, RunMarker
@@ -57,16 +59,11 @@ def open_store(spec: str | None = None) -> Store:
     No spec: $PREDGUARD_STORE, else an SQLite file `.predguard/runs.sqlite3` under the cwd.
     """
     spec = (spec or os.environ.get(STORE_ENV) or DEFAULT_STORE).strip()
-    if spec.startswith(("bigquery://", "bq://")):
-        rest = spec.split("://", 1)[1].strip("/")
-        project, sep, dataset = rest.replace(".", "/", 1).partition("/")
-        if not sep or not project or not dataset or "/" in dataset:
-            raise InputError(f"BigQuery store must be bigquery://PROJECT/DATASET, got {spec!r}", where="--store")
-        from google.cloud import bigquery
-
+    if is_bigquery(spec):
+        name = parse_name(spec, ("dataset",), what="store", where="--store")
         from predguard.processors.stores.bigquery import BigQueryStore
 
-        return BigQueryStore(bigquery.Client(project=project), f"{project}.{dataset}")
+        return BigQueryStore(bigquery_client(name.project), name.dataset_id)
     if spec.startswith("sqlite://"):
         # SQLAlchemy's convention: sqlite:///relative/file, sqlite:////absolute/file
         path = spec[len("sqlite://"):]

@@ -20,11 +20,11 @@ from typing import Any
 from google.cloud import bigquery
 
 from predguard import run_markers
+from predguard.bigquery import merge_rows
 from predguard.processors.claims import DEFAULT_LEASE_SECONDS, ClaimKey
 from predguard.processors.markers import DeadLetter, RunMarker
 
 MARKERS_TABLE = run_markers.TABLE
-MERGE_BATCH = 100  # rows per MERGE: keeps the statement and its parameters far below BigQuery's limits
 DEAD_LETTERS_TABLE = "dead_letters"
 CLAIMS_TABLE = "claims"
 
@@ -79,28 +79,8 @@ class BigQueryStore:
         if not rows:
             return
         self._ensure_tables()
-        # Dedup within the batch too (MERGE rejects two source rows matching one target row).
-        unique = list({row[key]: row for row in rows}.values())
-        for start in range(0, len(unique), MERGE_BATCH):
-            self._merge_batch(table, schema, key, unique[start:start + MERGE_BATCH])
-
-    def _merge_batch(self, table: str, schema: list[tuple[str, str]], key: str, unique: list[dict[str, Any]]) -> None:
-        params: list[bigquery.ScalarQueryParameter] = []
-        selects = []
-        for i, row in enumerate(unique):
-            cols = []
-            for col, typ in schema:
-                name = f"p{i}_{col}"
-                params.append(bigquery.ScalarQueryParameter(name, typ, row[col]))
-                cols.append(f"@{name} AS {col}")
-            selects.append("SELECT " + ", ".join(cols))
-        columns = ", ".join(col for col, _ in schema)
-        sql = (
-            f"MERGE `{self._table(table)}` AS target USING ({' UNION ALL '.join(selects)}) AS source "
-            f"ON target.{key} = source.{key} "
-            f"WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({', '.join(f'source.{c}' for c, _ in schema)})"
-        )
-        self.client.query(sql, job_config=bigquery.QueryJobConfig(query_parameters=params)).result()
+        # Insert-only: a record is written once and never changes, so a redelivery is a no-op.
+        merge_rows(self.client, self._table(table), schema, (key,), rows, update=False)
 
     def markers(self, target_date: date | None = None, processor: str | None = None) -> list[RunMarker]:
         clauses, params = [], []

@@ -45,7 +45,9 @@ def test_cold_warm_and_no_cache_give_the_same_report(tmp_path: Path, incident: b
     assert check_json(root, cache_dir) == expected  # cold: written
     entries = imports_file(cache_dir)["entries"]
     assert any(name.endswith("app.py") for name in entries)
-    assert check_json(root, cache_dir) == expected  # warm: read
+    written = {p.name: p.stat().st_mtime_ns for p in cache_dir.glob("*.json")}
+    assert check_json(root, cache_dir) == expected  # warm: read, and nothing to write
+    assert {p.name: p.stat().st_mtime_ns for p in cache_dir.glob("*.json")} == written
     assert (cache_dir / ".gitignore").read_text().splitlines()[-1] == "*"
 
 

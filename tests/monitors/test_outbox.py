@@ -13,7 +13,8 @@ import pytest
 
 from predguard.monitors.alerting import Delivery, SlackNotifier, TerminalNotifier
 from predguard.monitors.model import Notification
-from predguard.monitors.outbox import Outbox
+from predguard.monitors.outbox import NotificationOutbox as Outbox
+from predguard.monitors.state import AlertRecord, SqliteStateStore
 from predguard.monitors.serialize import notification_from_json, notification_to_json
 from tests.support.alert_samples import sample_notification
 from tests.support.slack_server import TOKEN, Reply, SlackServer
@@ -161,20 +162,28 @@ def test_persistent_500_is_kept_then_dead_lettered_after_max_attempts(tmp_path: 
 def test_resolved_waits_for_its_alert_and_is_threaded_under_it(tmp_path: Path, slack_server: SlackServer) -> None:
     breach = sample_notification("breach")
     resolved = dataclasses.replace(sample_notification("resolved"), key=breach.fingerprint + ":resolved:2026-02-02")
+    # The drift job saves the alert state before delivering: the thread is not known yet.
+    states = SqliteStateStore(tmp_path / "state.sqlite")
+    states.save([AlertRecord(breach.fingerprint, "breach", "catboost-v3", False, None, True, None, None, breach.verdict.as_of)])
     with Outbox(tmp_path / "o.sqlite") as outbox:
         outbox.enqueue(breach)
         outbox.enqueue(resolved)  # thread_ts unknown: the breach was never delivered
 
         # Slack down: the resolved message must not overtake its alert.
-        results = dict(outbox.deliver_pending(slack(down_url())))
+        results = dict(outbox.deliver_pending(slack(down_url()), threads=states))
         assert results[resolved.key].error == "waiting for an earlier notification of this alert"
         assert outbox.depth() == 2
 
-        results = dict(outbox.deliver_pending(slack(slack_server.api_url)))
+        results = dict(outbox.deliver_pending(slack(slack_server.api_url), threads=states))
         assert results[breach.key].ok and results[resolved.key].ok
     first, second = slack_server.calls(POST)
     assert "thread_ts" not in first.json
     assert second.json["thread_ts"] == results[breach.key].ts and second.json["reply_broadcast"] is True
+    # The thread is kept in one place: the alert state (the outbox has no column for it).
+    assert states.thread_ts(breach.fingerprint) == results[breach.key].ts
+    states.close()
+    with sqlite3.connect(tmp_path / "o.sqlite") as db:
+        assert "ts" not in {row[1] for row in db.execute("PRAGMA table_info(outbox)")}
 
 
 def test_a_crashed_deliverer_leaves_a_claim_that_is_retried_after_the_lease(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from predguard.processors import Processor, RunContext
 from predguard.processors.markers import MarkerRecorder
-from predguard.processors.outbox import Outbox
+from predguard.outbox import Outbox
 from predguard.processors.stores import Store
 from predguard.processors.stores.sqlite import SqliteStore
 

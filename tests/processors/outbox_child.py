@@ -11,7 +11,7 @@ from datetime import date, datetime, timezone
 
 from predguard.processors import Processor, RunContext
 from predguard.processors.markers import MarkerRecorder
-from predguard.processors.outbox import Outbox
+from predguard.outbox import Outbox
 from predguard.processors.stores.sqlite import SqliteStore
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from predguard.processors import RunContext
 from predguard.processors.claims import ClaimKey
-from predguard.processors.outbox import Outbox
+from predguard.outbox import Outbox
 from predguard.processors.pubsub import PushApp, push_app
 from predguard.processors.stores import Store
 from predguard.processors.stores.sqlite import SqliteStore

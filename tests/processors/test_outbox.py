@@ -1,6 +1,8 @@
 """Nothing lost: records wait in the durable outbox while the store is down, and arrive exactly once."""
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import select
 import signal
@@ -11,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from predguard.processors.markers import KIND_MARKER, MarkerRecorder, RunMarker
-from predguard.processors.outbox import Outbox
+from predguard.processors.markers import KIND_MARKER, MarkerRecorder, RunMarker, run_topic
+from predguard.outbox import Outbox
 from predguard.processors.pubsub import push_app
 from predguard.processors.stores.sqlite import SqliteStore
 from tests.processors.conftest import GAME_DAY, NOON_ET, ListProcessor
@@ -21,11 +23,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_outbox_is_wal_with_full_sync_and_dedups_by_key(outbox: Outbox) -> None:
-    conn = outbox._conn
+    conn = outbox._db
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL: fsync at every commit
-    assert outbox.put("marker", "k1", {"a": 1}) is True
-    assert outbox.put("marker", "k1", {"a": 1}) is False
+    assert outbox.put("marker", "k1", '{"a": 1}') is True
+    assert outbox.put("marker", "k1", '{"a": 1}') is False
     assert outbox.depth() == 1
     outbox.remove(["k1"])
     assert outbox.depth() == 0
@@ -50,10 +52,26 @@ def test_a_crash_between_store_write_and_outbox_delete_does_not_duplicate(record
     result = ListProcessor([{"x": 1}]).run(GAME_DAY, now=NOON_ET)
     marker = RunMarker.from_result(result)
     # The state a crash leaves: the store has the record, the outbox still holds it.
-    recorder.outbox.put(KIND_MARKER, marker.key, marker.to_row())
+    recorder.outbox.put(KIND_MARKER, marker.key, json.dumps(marker.to_row(), default=str))
     recorder.store.append_markers([marker])
     assert recorder.flush() == 1
     assert [m.run_id for m in recorder.store.markers()] == [marker.run_id]
+
+
+def test_a_redelivery_is_recognised_however_many_records_wait_before_it(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "down" / "runs.sqlite3")  # down: every record waits in the outbox
+    recorder = MarkerRecorder(store, Outbox(tmp_path / "outbox.sqlite3"))
+    earlier = RunMarker.from_result(ListProcessor([{"x": 1}], name="other").run(GAME_DAY, now=NOON_ET, message_id="m-0"))
+    for i in range(700):  # other runs, recorded earlier and still waiting
+        other = dataclasses.replace(earlier, run_id=f"other-{i}", message_id=f"m-{i}")
+        recorder.outbox.put(KIND_MARKER, other.key, json.dumps(other.to_row(), default=str),
+                            topic=run_topic(other.processor, other.target_date, other.message_id))
+    result = ListProcessor([{"x": 1}], recorder=recorder).run(GAME_DAY, now=NOON_ET, message_id="m-late")
+    marker = RunMarker.from_result(result)
+    assert recorder.outbox.depth() == 701
+    found = recorder.completed_run(marker.processor, marker.target_date, "m-late")
+    assert found is not None and found.run_id == result.run_id
+    assert recorder.completed_run(marker.processor, marker.target_date, "m-never") is None
 
 
 def _start_child(store_file: Path, outbox_file: Path) -> subprocess.Popen[str]:

@@ -13,7 +13,7 @@ import pytest
 from google.api_core import exceptions as gexc
 
 from predguard.processors.breaker import make_breaker
-from predguard.processors.outbox import Outbox
+from predguard.outbox import Outbox
 from predguard.processors.pubsub import MAX_BODY_BYTES, RAW_PAYLOAD_LIMIT, PushApp, decode_push, push_app
 from predguard.processors.stores.sqlite import SqliteStore
 from tests.processors.conftest import NOON_ET, ListProcessor, http, push_body

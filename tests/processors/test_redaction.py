@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from predguard.log import JsonFormatter
-from predguard.processors.outbox import Outbox
+from predguard.outbox import Outbox
 from predguard.processors.pubsub import push_app
 from predguard.processors.stores.sqlite import SqliteStore
 from tests.processors.conftest import NOON_ET, ListProcessor, http, push_body

@@ -70,9 +70,9 @@ def test_an_sqlite_store_whose_directory_is_missing_is_down_until_it_appears(tmp
 
 
 def test_more_markers_than_one_write_batch(any_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    from predguard.processors.stores import bigquery as bigquery_store
+    from predguard import bigquery as bigquery_core
 
-    monkeypatch.setattr(bigquery_store, "MERGE_BATCH", 3)  # the real batch is 100: same code path, fewer rows
+    monkeypatch.setattr(bigquery_core, "MERGE_BATCH", 3)  # the real batch is 100: same code path, fewer rows
     many = [marker(f"r{i:04d}", minutes=i) for i in range(8)]
     any_store.append_markers(many + many[:3])
     assert [m.run_id for m in any_store.markers()] == [m.run_id for m in many]

@@ -20,6 +20,14 @@ PLATFORM = REPO / "examples" / "prediction-platform"
 INCIDENTS = REPO / "examples" / "incidents"
 
 
+def deferred_import_line() -> str:
+    """Where the coordinator imports the worker's loaders ("predictions/coordinator/app.py:N")."""
+    app = PLATFORM / "predictions" / "coordinator" / "app.py"
+    number = next(i for i, line in enumerate(app.read_text().splitlines(), 1)
+                  if line.lstrip().startswith("from predictions.worker.data_loaders import"))
+    return f"predictions/coordinator/app.py:{number}"
+
+
 def overlays() -> list[Path]:
     """Every incident overlay: a directory of files laid over the platform."""
     return sorted(p for p in INCIDENTS.iterdir() if p.is_dir())

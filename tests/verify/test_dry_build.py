@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import INCIDENTS, PLATFORM, platform_copy, predguard
+from .conftest import INCIDENTS, PLATFORM, deferred_import_line, platform_copy, predguard
 
 COORDINATOR = "predictions/coordinator/Dockerfile"
 
@@ -23,7 +23,7 @@ def test_the_incident_coordinator_fails_naming_the_deferred_import(tmp_path: Pat
     root = platform_copy(tmp_path / "platform", INCIDENTS / "missing-worker-copy")
     run = predguard("dry-build", COORDINATOR, cwd=root)
     assert run.code == 1, run.stderr
-    assert ("error: cannot import predictions.worker.data_loaders (imported from predictions/coordinator/app.py:31): "
+    assert (f"error: cannot import predictions.worker.data_loaders (imported from {deferred_import_line()}): "
             "ModuleNotFoundError: No module named 'predictions.worker'") in run.stdout
 
 

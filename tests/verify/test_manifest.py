@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PLATFORM, platform_copy, predguard
+from .conftest import PLATFORM, deferred_import_line, platform_copy, predguard
 
 SERVICES = ["predictions/coordinator", "predictions/worker"]
 
@@ -25,7 +25,7 @@ def test_the_coordinator_manifest_holds_the_deferred_import_with_where_it_comes_
     assert run.code == 0, run.stderr
     data = json.loads(run.stdout)
     modules = {m["name"]: m for m in data["modules"]}
-    assert modules["predictions.worker.data_loaders"]["imported_from"] == "predictions/coordinator/app.py:31"
+    assert modules["predictions.worker.data_loaders"]["imported_from"] == deferred_import_line()
     assert modules["flask"]["kind"] == "third_party"
     assert "json" not in modules and "logging" not in modules  # the standard library is left out
     assert data["entrypoints"][0] == "predictions.coordinator.app"
@@ -90,3 +90,21 @@ def test_a_corrupt_committed_manifest_is_an_input_error(tmp_path: Path) -> None:
     bad.write_text("{not json")
     run = predguard("imports-manifest", "--dockerfile", "predictions/coordinator/Dockerfile", "--check", bad, cwd=PLATFORM)
     assert run.code == 2 and "not valid JSON" in run.stderr
+
+
+def test_a_module_under_two_sys_path_roots_is_named_as_the_code_imports_it(tmp_path: Path) -> None:
+    """gunicorn --chdir /app/svc puts /app/svc before /app: svc/app.py is both `app` and `svc.app`."""
+    files = {
+        "Dockerfile": "FROM python:3.11-slim\nWORKDIR /app\nENV PYTHONPATH=/app\nCOPY . .\n"
+                      "CMD gunicorn --chdir /app/svc svc.app:app\n",
+        "svc/__init__.py": "",
+        "svc/app.py": "from svc.helpers import x\n",
+        "svc/helpers.py": "x = 1\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    run = predguard("imports-manifest", "--dockerfile", "Dockerfile", "--format", "text", cwd=tmp_path)
+    assert run.code == 0, run.stderr
+    names = [line.split("  #")[0] for line in run.stdout.splitlines() if not line.startswith("#")]
+    assert names == ["svc", "svc.app", "svc.helpers"]

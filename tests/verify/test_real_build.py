@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import INCIDENTS, platform_copy
+from .conftest import INCIDENTS, deferred_import_line, platform_copy
 from .docker_env import Docker
 
 pytestmark = [pytest.mark.slow, pytest.mark.docker]
@@ -22,7 +22,7 @@ def test_the_verify_step_fails_the_incident_build(docker: Docker, tmp_path: Path
     failed_step = output.split("Step ")[-1]
     assert failed_step.startswith(tuple(f"{n}/" for n in range(1, 40)))
     assert "RUN predguard verify-imports --manifest predictions/coordinator/imports-manifest.json" in failed_step
-    assert ("error: cannot import predictions.worker.data_loaders (imported from predictions/coordinator/app.py:28): "
+    assert (f"error: cannot import predictions.worker.data_loaders (imported from {deferred_import_line()}): "
             "ModuleNotFoundError: No module named 'predictions.worker'") in failed_step
     assert "returned a non-zero code: 1" in failed_step
 

@@ -59,18 +59,24 @@ def missing_from_text(output: str) -> set[str]:
 
 
 def static_verdict(root: Path, dockerfile: str) -> set[str]:
-    """check-dockerfiles' error findings that name a module, for one Dockerfile."""
+    """check-dockerfiles' error findings that name a module, for one Dockerfile. A relative import
+    (`.data_loaders`) is named by the file that makes it, as Python fails that file as a whole."""
     run = predguard("check-dockerfiles", "--root", root, "--format", "json")
     assert run.code in (0, 1), run.stderr
     findings = json.loads(run.stdout)["findings"]
-    return {f["module"] for f in findings if f["dockerfile"] == dockerfile and f["severity"] == "error" and f.get("module")}
+    return {f["file"] if f["module"].startswith(".") else f["module"] for f in findings
+            if f["dockerfile"] == dockerfile and f["severity"] == "error" and f.get("module")}
+
+
+def dry_report(root: Path, dockerfile: str) -> dict[str, object]:
+    run = predguard("dry-build", dockerfile, "--format", "json", cwd=root)
+    assert run.code in (0, 1), run.stderr
+    return json.loads(run.stdout)  # type: ignore[no-any-return]
 
 
 def dry_verdict(root: Path, dockerfile: str) -> set[str]:
-    run = predguard("dry-build", dockerfile, "--format", "json", cwd=root)
-    assert run.code in (0, 1), run.stderr
-    report = json.loads(run.stdout)
-    return {f.get("missing") or f["module"] for f in report["failures"] if f["severity"] == "ERROR"}
+    report = dry_report(root, dockerfile)
+    return {f.get("missing") or f.get("file") or f["module"] for f in report["failures"] if f["severity"] == "ERROR"}  # type: ignore[attr-defined]
 
 
 def refresh_manifest(root: Path, dockerfile: str) -> Path:
@@ -86,13 +92,15 @@ def real_verdict(docker: Docker, root: Path, dockerfile: str, tag: str) -> tuple
     verdict; where the image builds, the same check runs inside it with the runner's sys.path.
     Returns (missing names, whether the build itself failed at the verify step)."""
     manifest = refresh_manifest(root, dockerfile)
+    dry = dry_report(root, dockerfile)
+    files = {f["module"]: f["file"] for f in dry["failures"] if "file" in f}  # type: ignore[attr-defined]  # scripts -> repo paths
     built = docker.run("build", "--network", "none", "-f", dockerfile, "-t", tag, ".", cwd=root)
     output = built.stdout + built.stderr
     if built.returncode != 0:
         assert "verify" in output.split("Step ")[-1], f"the build failed before its verify step:\n{output[-2000:]}"
-        return missing_from_text(output), True
+        return {files.get(name, name) for name in missing_from_text(output)}, True
     data = json.loads(manifest.read_text())
-    sys_path = json.loads(predguard("dry-build", dockerfile, "--format", "json", "--mode", "spec", cwd=root).stdout)["sys_path"]
+    sys_path = dry["sys_path"]
     modules = [m for m in data["modules"] if m["kind"] != "third_party"]
     staged = docker.home / f"check-{tag}"
     staged.mkdir()
@@ -102,4 +110,4 @@ def real_verdict(docker: Docker, root: Path, dockerfile: str, tag: str) -> tuple
                      tag, "-I", "-c", CHILD_PROGRAM, "/predguard-check/startup.py", "/predguard-check/manifest.json",
                      "import", json.dumps(sys_path))
     assert ran.stdout.strip(), f"the check did not run in the image: {ran.stderr[-2000:]}"
-    return missing_from_report_lines(ran.stdout.splitlines()), False
+    return {files.get(name, name) for name in missing_from_report_lines(ran.stdout.splitlines())}, False

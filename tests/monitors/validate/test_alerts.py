@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from predguard.monitors.outbox import Outbox
+from predguard.monitors.outbox import NotificationOutbox as Outbox
 from predguard.monitors.serialize import notification_from_json, notification_to_json
 from predguard.monitors.state import AlertRecord
 from predguard.monitors.validate.alerts import step

@@ -20,12 +20,17 @@ from zoneinfo import ZoneInfo
 
 from data_processors.analytics import warehouse
 from data_processors.analytics.phase3 import PHASE3
-from predguard.processors import ModePolicy, Processor
-from predguard.processors.markers import MarkerRecorder
-from predguard.processors.outbox import Outbox
-from predguard.processors.phase_status import evaluate, summary_line
-from predguard.processors.pubsub import PushApp, push_app
-from predguard.processors.stores.sqlite import SqliteStore
+from predguard.processors import (
+    MarkerRecorder,
+    ModePolicy,
+    Outbox,
+    Processor,
+    PushApp,
+    SqliteStore,
+    evaluate,
+    push_app,
+    summary_line,
+)
 from shared.config import load
 from shared.logging_setup import setup
 

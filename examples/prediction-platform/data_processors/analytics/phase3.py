@@ -16,8 +16,7 @@ from typing import Any, ClassVar
 import duckdb
 
 from data_processors.analytics import sources, warehouse
-from predguard.processors import ProcessingMode, Processor, RunContext
-from predguard.processors.errors import ValidationError
+from predguard.processors import ProcessingMode, Processor, RunContext, ValidationError
 from predguard.processors.output import Audit, Column, InRange, OutputSchema
 
 Rows = list[dict[str, Any]]
