@@ -20,7 +20,11 @@ _OS_IMAGES = frozenset({
     "ubuntu", "debian", "alpine", "busybox", "scratch", "fedora", "centos", "rockylinux", "almalinux", "amazonlinux",
     "archlinux", "opensuse/leap", "oraclelinux", "photon", "clearlinux", "registry.access.redhat.com/ubi8/ubi",
     "registry.access.redhat.com/ubi9/ubi", "redhat/ubi8", "redhat/ubi9", "gcr.io/distroless/python3", "gcr.io/distroless/python3-debian12",
-    "gcr.io/distroless/base", "gcr.io/distroless/cc", "gcr.io/distroless/static", "mcr.microsoft.com/devcontainers/base",
+    "gcr.io/distroless/base", "gcr.io/distroless/cc", "gcr.io/distroless/static", "gcr.io/distroless/static-debian12",
+    "mcr.microsoft.com/devcontainers/base", "marketplace.gcr.io/google/debian11", "marketplace.gcr.io/google/debian12",
+    "launcher.gcr.io/google/debian11", "launcher.gcr.io/google/debian12",
+    # Images of other runtimes: no Python distributions either.
+    "nginx", "node", "golang", "eclipse-temurin", "openjdk", "maven", "gradle", "ruby", "php", "rust", "oven/bun",
 })
 
 

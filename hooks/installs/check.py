@@ -142,7 +142,8 @@ def _finding(wanted: _Wanted, view: InstallView, index: DistributionIndex, root:
                     f"'{view.base.ref}' does not name a version)")
     if reasons:
         message += " [" + "; ".join(reasons) + "]"
-    line_text = others[0].text if others else (distribution or wanted.module.split(".")[0])
+    # Reuse another file's pin, without its environment marker (that belonged to that file's context).
+    line_text = others[0].text.split(";")[0].strip() if others else (distribution or wanted.module.split(".")[0])
     return new_finding(
         CODE,
         severity=severity,
@@ -164,7 +165,7 @@ def _fix(view: InstallView, distribution: str | None, line_text: str, module: st
     what = f"'{line_text}'" if distribution else f"the distribution that provides '{module}'"
     suffix = "" if distribution else " (or name it in module_map in [tool.predguard])"
     if target is None:
-        return f"install it: add `RUN pip install --no-cache-dir {line_text}` to {view.dockerfile}{suffix}"
+        return f"install it: add `RUN pip install --no-cache-dir '{line_text}'` to {view.dockerfile}{suffix}"
     if target.kind == "requirements":
         return f"add {what} to {target.path}{suffix}"
     if target.kind == "pyproject":

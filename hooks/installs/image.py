@@ -105,6 +105,7 @@ class _Stage:
                 system.held.add(Installed(name, f"the base image {base.ref}", locked=True))
         assert self.state.base is not None
         self.marker_env = marker_environment(self.state.base.python_version)
+        self._line = stage.line  # the RUN being read (for messages of the tools that need it)
 
     def run(self) -> _State:
         for step in self.stage.steps:
@@ -178,6 +179,7 @@ class _Stage:
             elif prog.tool == "conda":
                 self._conda(prog.args, cwd, reader, where, step.line)
             elif prog.tool == "apt":
+                self._line = step.line
                 self._apt(prog.args)
 
     def _active_venv(self, env: Mapping[str, str]) -> str | None:
@@ -386,11 +388,14 @@ class _Stage:
         if "install" not in args and "add" not in args:
             return
         loc = self.state.location(SYSTEM)
-        for word in args:
-            for prefix in ("python3-", "py3-"):
-                if word.startswith(prefix) and len(word) > len(prefix):
-                    # Debian and Alpine name a module's package python3-<module> / py3-<module>.
-                    loc.held.modules.add(word[len(prefix):].split("=")[0].replace("-", "_"))
+        packages = [w for w in args if w.startswith(("python3-", "py3-")) and w not in ("python3-pip", "python3-venv", "python3-dev")]
+        for word in packages:
+            # Debian and Alpine name a module's package python3-<module> / py3-<module>.
+            loc.held.modules.add(word.split("-", 1)[1].split("=")[0].replace("-", "_"))
+        if packages:
+            loc.held.unknown.append(Unknown(
+                f"the system packages {', '.join(packages)} bring Python dependencies of their own, which predguard does not read",
+                f"{self.dockerfile}:{self._line}"))
 
 
 class _Options:

@@ -13,6 +13,7 @@ Either way it never lets two holders in; a failure is answered like "held by som
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -27,6 +28,8 @@ from predguard.processors.markers import DeadLetter, RunMarker
 MARKERS_TABLE = run_markers.TABLE
 DEAD_LETTERS_TABLE = "dead_letters"
 CLAIMS_TABLE = "claims"
+# BigQuery's answer to a mutating DML that lost a race with another on the same table.
+_CONCURRENT_UPDATE = re.compile(r"could not serialize access|concurrent update", re.I)
 
 _MARKER_SCHEMA: list[tuple[str, str]] = list(run_markers.COLUMNS)  # the shared core owns the shape
 _LETTER_SCHEMA: list[tuple[str, str]] = [
@@ -111,6 +114,17 @@ class BigQueryStore:
         params = [*self._claim_params(key), bigquery.ScalarQueryParameter("holder", "STRING", holder),
                   bigquery.ScalarQueryParameter("lease_ms", "INT64", int(lease_seconds * 1000))]
         expires = "TIMESTAMP_ADD(CURRENT_TIMESTAMP(), INTERVAL @lease_ms MILLISECOND)"
+        try:
+            self._merge_claim(table, expires, params)
+        except Exception as exc:
+            # Another claim's MERGE won the race: the message is held, not the store down (which
+            # would send the caller to its host-local fallback and let two instances run it).
+            if _CONCURRENT_UPDATE.search(str(exc)):
+                return False
+            raise
+        return self.claim_holder(key) == holder
+
+    def _merge_claim(self, table: str, expires: str, params: list[bigquery.ScalarQueryParameter]) -> None:
         self._query(
             f"MERGE `{table}` AS target "
             "USING (SELECT @processor AS processor, @target_date AS target_date, @message_id AS message_id) AS source "
@@ -121,7 +135,6 @@ class BigQueryStore:
             f"VALUES (source.processor, source.target_date, source.message_id, @holder, {expires})",
             params,
         )
-        return self.claim_holder(key) == holder
 
     def release(self, key: ClaimKey, holder: str) -> None:
         self._query(

@@ -59,3 +59,25 @@ def test_processes_racing_for_the_same_messages_get_one_winner_each(tmp_path: Pa
     won = [int(line) for proc in procs for line in proc.communicate(timeout=60)[0].split()]
     assert all(proc.returncode == 0 for proc in procs)
     assert sorted(won) == list(range(keys))  # every message claimed exactly once, by one of them
+
+
+class _LosingRaceClient:
+    """The cloud's side only: BigQuery answering the claim's MERGE as it does when another
+    mutating DML on the table won the race."""
+
+    def create_table(self, table: object, exists_ok: bool = False) -> None:
+        pass
+
+    def query(self, sql: str, job_config: object = None) -> object:
+        from google.api_core.exceptions import BadRequest
+
+        if sql.startswith("MERGE"):
+            raise BadRequest("Could not serialize access to table test-proj:ds.claims due to concurrent update")
+        raise AssertionError(f"unexpected query: {sql[:60]}")
+
+
+def test_a_bigquery_claim_that_loses_a_concurrent_merge_reads_as_held_not_as_store_down() -> None:
+    from predguard.processors.stores.bigquery import BigQueryStore
+
+    store = BigQueryStore(_LosingRaceClient(), "test-proj.ds")  # type: ignore[arg-type]
+    assert store.claim(KEY, "worker-b") is False  # held elsewhere: wait or 503, never the local fallback

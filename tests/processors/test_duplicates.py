@@ -132,3 +132,17 @@ def test_copies_arriving_together_run_once_in_either_store(tmp_path: Path, any_s
     assert sorted(b["status"] for _, b in answers) == ["acknowledged", "acknowledged", "duplicate", "duplicate"]
     assert any_store.claim_holder(ClaimKey("slow", GAME_DAY, "m-0")) is None  # released after the marker
     assert "claims_in_local_fallback" not in app.stats()["counters"]  # the store's claim did the work
+
+
+def test_with_600_records_waiting_in_the_outbox_no_redelivery_runs_again(tmp_path: Path) -> None:
+    # The store is down: every marker waits in the outbox. The duplicate check once looked at
+    # the first 500 waiting records only, so redeliveries of the 500th message and later ran again.
+    processor = SlowProcessor(0.0)
+    app = make_app(tmp_path, processor, store=SqliteStore(tmp_path / "missing-dir" / "runs.sqlite3"))
+    for i in range(600):
+        assert app.handle(body(f"m-{i}"))[0] == 200
+    assert app.recorder.outbox.depth() == 600
+    for i in (0, 499, 500, 550, 599):
+        status, answer = app.handle(body(f"m-{i}", 2))
+        assert (status, answer["status"]) == (200, "duplicate"), i
+    assert processor.loads == {f"m-{i}": 1 for i in range(600)}

@@ -286,3 +286,11 @@ def test_a_file_copied_into_a_directory_of_the_base_image_is_found_there(tmp_pat
         "requirements.txt": "fastapi\n",
     })
     assert "fastapi" in names(view) and view.held.unknown == []
+
+
+def test_system_python_packages_make_the_dependencies_unknown(tmp_path: Path) -> None:
+    # python3-grpc-tools brings python3-grpcio and python3-protobuf: Debian's dependencies are not read.
+    view = installs(tmp_path, {"Dockerfile": "FROM debian:12\nRUN apt-get update && apt-get install -y python3-grpc-tools curl\n"})
+    assert "grpc_tools" in view.held.modules
+    [unknown] = view.held.unknown
+    assert "python3-grpc-tools" in unknown.reason and unknown.where == "Dockerfile:2"
