@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import http.client
 import json
 import os
 import random
@@ -133,7 +134,7 @@ def deliver(url: str, sends: list[str], concurrency: int, *, until_acked: bool =
             started = time.perf_counter()
             try:
                 status = post(url, push_body(message_id, attempt))
-            except OSError:
+            except (OSError, http.client.HTTPException):  # refused, reset, or cut off mid-answer by the kill
                 with lock:
                     result.unanswered += 1
                 return
