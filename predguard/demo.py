@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: list[tuple[Step, int]] = []
     for number, step in enumerate(steps(workdir), 1):
         print(f"\n=== {number}. {step.title}", flush=True)
-        shown = " ".join(a if " " not in a else repr(a) for a in step.argv[1:]).replace(str(workdir), "$DEMO")
+        shown = " ".join(a if " " not in a else repr(a) for a in step.argv[1:]).replace(str(workdir), "$DEMO").replace(str(REPO), "$REPO")
         print(f"$ python {shown}", flush=True)
         code = subprocess.run(step.argv, cwd=step.cwd, env=env, stdin=subprocess.DEVNULL).returncode
         results.append((step, code))

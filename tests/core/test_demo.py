@@ -26,6 +26,11 @@ def test_demo_runs_every_moment_and_each_behaves(tmp_path):
     assert "catboost_v8" in out and "breach" in out
     assert out.count("[ok]") == 5 and "UNEXPECTED" not in out
     assert list((tmp_path / "charts").glob("*.png")), "the terminal notifier writes the chart"
+    # README shows an abridged run: every line it shows must be what the demo prints today.
+    shown = out.replace(str(tmp_path), "$DEMO").replace(str(REPO), "$REPO")
+    excerpt = (REPO / "README.md").read_text().split("Abridged:\n\n```text\n", 1)[1].split("```", 1)[0]
+    stale = [line for line in excerpt.splitlines() if line.strip() and line not in shown]
+    assert not stale, "README's demo excerpt differs from the demo's output:\n" + "\n".join(stale)
 
 
 def test_demo_rejects_unknown_options():
