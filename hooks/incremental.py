@@ -34,7 +34,7 @@ _STARTUP_MODULES = frozenset({"sitecustomize", "usercustomize"})
 class Dependencies:
     closure: dict[str, tuple[int, int]]  # repository file -> (size, mtime_ns) when the check read it
     names: frozenset[str]  # every dotted-name part and imported name in the closure's imports
-    fallback: bool  # entrypoints unresolved: every copied non-test .py file was an entry
+    fallback: bool  # entrypoints unresolved (PG103): nothing was checked, so any copied .py file may matter
     copied: tuple[str, ...]  # context files and directories the image copies
 
 
