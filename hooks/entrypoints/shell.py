@@ -155,11 +155,12 @@ def interpret_script(shell: Shell, script: str, positional: list[str], depth: in
             interpret(shell, argv, depth)
 
 
-def statements(script: str) -> list[list[str]]:
-    """Split shell text into simple commands at newlines, `;`, `&&`, `||`, `|` and `&`."""
+def statements(script: str, *, posix: bool = True) -> list[list[str]]:
+    """Split shell text into simple commands at newlines, `;`, `&&`, `||`, `|` and `&`: the words
+    of each (quotes removed; `posix=False` keeps them, for callers that split words themselves)."""
     found: list[list[str]] = []
     for line in script.replace("\\\n", " ").splitlines():
-        lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()")
+        lexer = shlex.shlex(line, posix=posix, punctuation_chars=";&|()")
         lexer.whitespace_split = True
         lexer.commenters = "#"
         current: list[str] = []

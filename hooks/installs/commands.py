@@ -13,6 +13,8 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from predguard.hooks.entrypoints import shell
+
 _VARIABLE = re.compile(r"\$(?:\{([A-Za-z_]\w*)(?:(:?[-=+])([^}]*))?\}|([A-Za-z_]\w*))")
 _ASSIGNMENT = re.compile(r"^([A-Za-z_]\w*)=(.*)$", re.DOTALL)
 # Prefixes that run the rest of the words as the command.
@@ -22,24 +24,8 @@ _PYTHON = re.compile(r"^python(?:3(?:\.\d+)?)?$")
 
 
 def statements(text: str) -> list[str]:
-    """Shell text -> one string per simple command."""
-    out: list[str] = []
-    for line in text.replace("\\\n", " ").splitlines():
-        lexer = shlex.shlex(line, posix=False, punctuation_chars=";&|()")
-        lexer.whitespace_split = True
-        lexer.commenters = "#"
-        current: list[str] = []
-        try:
-            for token in lexer:
-                if token and set(token) <= set(";&|()"):
-                    out.append(" ".join(current))
-                    current = []
-                else:
-                    current.append(token)
-        except ValueError:  # unbalanced quotes: keep what was read
-            pass
-        out.append(" ".join(current))
-    return [s for s in out if s.strip()]
+    """Shell text -> one string per simple command (quotes kept: `words` expands them)."""
+    return [" ".join(tokens) for tokens in shell.statements(text, posix=False)]
 
 
 def words(statement: str, env: Mapping[str, str]) -> list[str]:
