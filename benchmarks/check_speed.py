@@ -324,7 +324,7 @@ def profile(tree: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mirrors", type=Path, default=os.environ.get("PREDGUARD_MIRRORS"),
+    parser.add_argument("--mirrors", type=Path, default=os.environ.get("PREDGUARD_MIRRORS") or os.environ.get("PREDGUARD_CORPUS_MIRRORS"),
                         help="directory holding <owner>+<name>/repo bare mirrors (default: $PREDGUARD_MIRRORS)")
     parser.add_argument("--corpus", action="append", help="only this corpus (repeatable)")
     parser.add_argument("--runs", type=int, default=5)

@@ -4,7 +4,7 @@
     python benchmarks/pg102_precision.py --unlabelled # also print PG102 errors that have no label yet
 
 Each repository's tree at its pinned commit is written from a local bare clone
-($PREDGUARD_CORPUS_MIRRORS, default /work/.mirror; blobs absent from a partial snapshot are
+($PREDGUARD_CORPUS_MIRRORS, or $PREDGUARD_MIRRORS; default ./.mirror; blobs absent from a partial snapshot are
 skipped: they are images and data, never read) into a temp dir and checked as a user would
 (`predguard check-dockerfiles --root DIR --format json`, nothing configured). PG102 errors are
 joined with the hand labels of benchmarks/pg102-labels.toml:
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--labels", type=Path, default=HERE / "pg102-labels.toml")
     parser.add_argument("--unlabelled", action="store_true")
     args = parser.parse_args(argv)
-    mirrors = Path(os.environ.get("PREDGUARD_CORPUS_MIRRORS", "/work/.mirror"))
+    mirrors = Path(os.environ.get("PREDGUARD_CORPUS_MIRRORS") or os.environ.get("PREDGUARD_MIRRORS") or ".mirror")
     labels = {(row["repo"], row["key"]): bool(row["real"])
               for row in (tomllib.loads(args.labels.read_text()).get("label", []) if args.labels.is_file() else [])}
     reasons: Counter[str] = Counter()

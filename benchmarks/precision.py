@@ -5,7 +5,7 @@
     python benchmarks/precision.py --unlabelled    # also list error findings that have no label yet
 
 Each repository is extracted at its pinned commit (its tree, from a local bare clone under
-$PREDGUARD_CORPUS_MIRRORS, default /work/.mirror) into a temp dir, checked as a user would
+$PREDGUARD_CORPUS_MIRRORS, or $PREDGUARD_MIRRORS; default ./.mirror) into a temp dir, checked as a user would
 (`predguard check-dockerfiles --root DIR --format json`, nothing configured), and its error
 findings are joined with the hand labels of benchmarks/corpus-labels.toml:
 
@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--unlabelled", action="store_true", help="list error findings without a label")
     parser.add_argument("--all", action="store_true", help="list every finding (errors, warnings, notes)")
     args = parser.parse_args(argv)
-    mirrors = Path(os.environ.get("PREDGUARD_CORPUS_MIRRORS", "/work/.mirror"))
+    mirrors = Path(os.environ.get("PREDGUARD_CORPUS_MIRRORS") or os.environ.get("PREDGUARD_MIRRORS") or ".mirror")
     corpus = tomllib.loads(args.corpus.read_text(encoding="utf-8"))["repo"]
     labels = load_labels(args.labels)
     results: list[RepoResult] = []
