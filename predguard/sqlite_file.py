@@ -1,4 +1,5 @@
-"""A user-given path for an embedded SQLite file, checked before SQLite opens it.
+"""Embedded SQLite files: a user-given path checked before SQLite opens it, and the one way
+the stores open theirs (`connect_wal`).
 
 sqlite3 reports a bad path late and vaguely ("unable to open database file", "disk I/O
 error", "file is not a database"), and `mkdir` of its parent raises FileExistsError when an
@@ -8,6 +9,7 @@ path and the reason — and never creates anything when `create` is false (a dry
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 from predguard.errors import InputError
@@ -50,3 +52,16 @@ def _nearest_existing_ancestor(directory: Path) -> Path:
     while not directory.exists() and directory != directory.parent:
         directory = directory.parent
     return directory
+
+
+def connect_wal(path: Path, schema: str) -> sqlite3.Connection:
+    """A connection in autocommit and WAL mode, usable from any thread, with `schema` (a script
+    of CREATE ... IF NOT EXISTS) applied; closed again if that fails, so a caller can retry."""
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.executescript(schema)
+    except BaseException:
+        conn.close()
+        raise
+    return conn

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from predguard.sqlite_file import connect_wal
+
 DEFAULT_LEASE_SECONDS = 600.0  # longer than a run may take (Cloud Run's default request timeout is 300 s)
 
 _SCHEMA = """
@@ -61,14 +63,7 @@ class SqliteClaims:
     def _conn(self) -> sqlite3.Connection:
         # Connect on first use (and again after a failure), like the store it lives in.
         if self._connection is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute(_SCHEMA)
-            except BaseException:
-                conn.close()
-                raise
-            self._connection = conn
+            self._connection = connect_wal(self.path, _SCHEMA)
         return self._connection
 
     def claim(self, key: ClaimKey, holder: str, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 from predguard import run_markers
 from predguard.processors.claims import DEFAULT_LEASE_SECONDS, ClaimKey, SqliteClaims
 from predguard.processors.markers import DeadLetter, RunMarker
+from predguard.sqlite_file import connect_wal
 
 _MARKER_COLUMNS = list(run_markers.COLUMN_NAMES)  # the shared core owns the shape
 _LETTER_COLUMNS = list(DeadLetter.__dataclass_fields__)
@@ -39,14 +40,7 @@ class SqliteStore:
         # (its directory missing, a volume not mounted) is a store that is down, and the
         # recorder's outbox keeps the records until it comes back.
         if self._connection is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.executescript(_SCHEMA)
-            except BaseException:
-                conn.close()
-                raise
-            self._connection = conn
+            self._connection = connect_wal(self.path, _SCHEMA)
         return self._connection
 
     def append_markers(self, markers: Sequence[RunMarker]) -> None:
