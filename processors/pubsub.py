@@ -97,6 +97,17 @@ class PushRequest:
     attributes: Mapping[str, str]
 
 
+def _has_lone_surrogate(value: Any) -> bool:
+    """JSON may escape half a surrogate pair ("\\udb77"); such a string cannot be encoded as
+    UTF-8, so a store would refuse the marker or dead letter that carries it, every time, and
+    the outbox would hold everything behind it. (Found by tests/fuzz.)"""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def decode_push(raw: bytes) -> PushRequest:
     """Decode a push body, or raise MalformedPush naming the field at fault."""
     try:
@@ -107,6 +118,8 @@ def decode_push(raw: bytes) -> PushRequest:
         raise MalformedPush(f"push body is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
     if not isinstance(envelope, dict):
         raise MalformedPush(f"push body must be a JSON object, got {type(envelope).__name__}")
+    if _has_lone_surrogate(envelope):  # checked before any field is kept: none may reach a store
+        raise MalformedPush("push body has a \\u escape of a lone surrogate, which is not text")
     subscription = envelope.get("subscription") if isinstance(envelope.get("subscription"), str) else None
     attempt = envelope.get("deliveryAttempt")
     # Present only when the subscription has a dead-letter policy; 1 otherwise.
@@ -132,6 +145,8 @@ def decode_push(raw: bytes) -> PushRequest:
         raise MalformedPush("'message.data' decodes to something that is not JSON", **known) from None
     if not isinstance(payload, dict):
         raise MalformedPush(f"'message.data' must be a JSON object, got {type(payload).__name__}", **known)
+    if _has_lone_surrogate(payload):
+        raise MalformedPush("'message.data' has a \\u escape of a lone surrogate, which is not text", **known)
     processor = payload.get("processor")
     if not isinstance(processor, str) or not processor:
         raise MalformedPush("'message.data' has no 'processor' (the processor's name)", **known)
