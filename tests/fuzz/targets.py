@@ -30,6 +30,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from tests.hooks.python.builders import write_tree
+
 REPO = Path(__file__).resolve().parents[2]
 PLATFORM = REPO / "examples" / "prediction-platform"
 TIME_BOUND = 20.0  # seconds a single case may take before it counts as a hang
@@ -88,17 +90,6 @@ def check(outcome: Outcome, command: str, *, json_output: bool) -> None:
         assert len(error_lines) == 1, outcome.stderr
     elif json_output:
         json.loads(outcome.stdout)
-
-
-def write_tree(root: Path, files: dict[str, bytes | str]) -> Path:
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    return root
 
 
 def service_tree(root: Path, *, dockerfile: str | bytes = DOCKERFILE, main: str | bytes = "import app.util\n",
