@@ -2,11 +2,13 @@
 
 The work is split with dockerfile-parse: this module reads the bytes (UTF-8, NUL, BOM), reads the
 parser directives, and makes one pass over the physical lines to find what dockerfile-parse gets
-wrong -- heredoc bodies (which it would read as instructions) and empty continuation lines (where
-it would end the instruction). It blanks the first and turns the second into comment lines, keeping
-every line number, and hands that text to dockerfile-parse, whose `structure` then gives the
-instructions: keyword, start/end line, and the value with continuations joined and comment lines
-dropped. Heredoc bodies and `# predguard: ignore[...]` pragmas are attached from this pass.
+wrong -- heredoc bodies (which it would read as instructions), empty continuation lines (where
+it would end the instruction) and a keyword that is not followed by whitespace on the instruction's
+first line (it reads the keyword from that line alone; BuildKit from the joined line). It blanks the
+first, turns the second into comment lines and puts the keyword at the start of the line where it
+ends, keeping every line number, and hands that text to dockerfile-parse, whose `structure` then
+gives the instructions: keyword, start/end line, and the value with continuations joined and comment
+lines dropped. Heredoc bodies and `# predguard: ignore[...]` pragmas are attached from this pass.
 """
 from __future__ import annotations
 
@@ -47,6 +49,14 @@ class Instruction:
     end_line: int  # 1-based last line (the heredoc terminator when there is one)
     lines: tuple[str, ...]  # the physical lines of the instruction itself (for columns)
     heredocs: tuple[Heredoc, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Span:
+    """Where an instruction really starts and ends, and its heredocs (from the lexer's own pass)."""
+    start: int  # 0-based
+    end: int  # 0-based, the heredoc terminator when there is one
+    heredocs: tuple[Heredoc, ...]
 
 
 @dataclass(frozen=True)
@@ -101,12 +111,13 @@ def _lex(text: str, where: str) -> Lexed:
         sanitized[0] = f"# escape={escape}"  # first, so dockerfile-parse still sees it as a directive
     continues = re.compile(re.escape(escape) + r"[ \t]*$")
 
-    heredocs_at: dict[int, tuple[tuple[Heredoc, ...], int]] = {}  # start index -> (heredocs, end index)
+    spans: dict[int, _Span] = {}  # keyed by the line where dockerfile-parse will see the instruction start
     pragmas: dict[int, frozenset[str]] = {}
     pending: set[str] = set()
     seen_from = False
     start: int | None = None
     parts: list[str] = []
+    part_lines: list[int] = []
     i = first
     while i < len(lines):
         line = lines[i]
@@ -124,7 +135,7 @@ def _lex(text: str, where: str) -> Lexed:
                         pending |= codes
                 i += 1
                 continue
-            start, parts = i, []
+            start, parts, part_lines = i, [], []
         elif not stripped:
             sanitized[i] = "#"  # empty continuation line: Docker keeps going, dockerfile-parse would stop
             i += 1
@@ -135,6 +146,7 @@ def _lex(text: str, where: str) -> Lexed:
                 pragmas[start + 1] = pragmas.get(start + 1, frozenset()) | codes
             i += 1  # comment inside a continuation: dropped by both
             continue
+        part_lines.append(i)
         if continues.search(line):
             parts.append(continues.sub("", line))
             i += 1
@@ -144,6 +156,7 @@ def _lex(text: str, where: str) -> Lexed:
             parts.append(line)
         words = "".join(parts).split(None, 1)
         keyword = words[0].upper() if words else ""  # "" for a continuation with nothing on it
+        seen_at = _keyword_first(sanitized, lines, parts, part_lines, start) if words else start
         if keyword == "FROM":
             seen_from = True
         if pending:
@@ -168,17 +181,40 @@ def _lex(text: str, where: str) -> Lexed:
                     body.append(candidate)
                 docs.append(Heredoc(name=name, body="".join(b + "\n" for b in body), expand=expand, chomp=chomp))
             if docs:
-                heredocs_at[start] = (tuple(docs), j - 1)
+                spans[seen_at] = _Span(start, j - 1, tuple(docs))
                 end = j - 1
                 i = j - 1
-        heredocs_at.setdefault(start, ((), end))
+        spans.setdefault(seen_at, _Span(start, end, ()))
         start = None
         i += 1
     if start is not None:  # file ended inside a continuation
-        heredocs_at.setdefault(start, ((), len(lines) - 1))
+        spans.setdefault(start, _Span(start, len(lines) - 1, ()))
 
-    instructions = _tokenize("\n".join(sanitized) + "\n", lines, heredocs_at)
+    instructions = _tokenize("\n".join(sanitized) + "\n", lines, spans)
     return Lexed(escape=escape, directives=directives, instructions=instructions, ignored_codes=pragmas)
+
+
+def _keyword_first(sanitized: list[str], lines: list[str], parts: list[str], part_lines: list[int], start: int) -> int:
+    """Make dockerfile-parse read BuildKit's keyword; return the line where it will start the instruction.
+
+    BuildKit splits the keyword off the joined line; dockerfile-parse takes the first word of the
+    first physical line (`\\` alone, `COPY\\`, `FR\\` + `OM x` all give a wrong keyword). When the
+    keyword does not end, followed by whitespace, on the first line, the lines before the one where
+    it ends become comments (they carry nothing else) and that line starts with the whole keyword."""
+    joined = "".join(parts)
+    lead = len(joined) - len(joined.lstrip())
+    keyword_end = lead + len(joined[lead:].split(None, 1)[0])
+    if keyword_end < len(parts[0]):
+        return start  # the common case: the keyword and a blank follow on the first line
+    offset = 0
+    for part, index in zip(parts, part_lines):  # the part where the keyword ends (each part is a prefix of its line)
+        if keyword_end <= offset + len(part):
+            break
+        offset += len(part)
+    for blank in range(start, index):
+        sanitized[blank] = "#"
+    sanitized[index] = joined[lead:keyword_end] + " " + lines[index][keyword_end - offset :]
+    return index
 
 
 def pragma_codes(comment: str) -> frozenset[str]:
@@ -230,22 +266,22 @@ def _dequote(raw: str) -> tuple[str, bool]:
     return raw, False
 
 
-def _tokenize(sanitized: str, lines: list[str], heredocs_at: dict[int, tuple[tuple[Heredoc, ...], int]]) -> tuple[Instruction, ...]:
+def _tokenize(sanitized: str, lines: list[str], spans: dict[int, _Span]) -> tuple[Instruction, ...]:
     parser = DockerfileParser(fileobj=io.StringIO(sanitized, newline="\n"))  # lines end at "\n" only, as in bytes
     out = []
     for item in parser.structure:
         if item["instruction"] == "COMMENT":
             continue
-        start, end = item["startline"], item["endline"]
-        docs, heredoc_end = heredocs_at.get(start, ((), end))
+        end = item["endline"]
+        span = spans.get(item["startline"], _Span(item["startline"], end, ()))
         out.append(
             Instruction(
                 keyword=item["instruction"],
                 value=item["value"],
-                line=start + 1,
-                end_line=max(end, heredoc_end) + 1,
-                lines=tuple(lines[start : end + 1]),
-                heredocs=docs,
+                line=span.start + 1,
+                end_line=max(end, span.end) + 1,
+                lines=tuple(lines[span.start : end + 1]),
+                heredocs=span.heredocs,
             )
         )
     return tuple(out)

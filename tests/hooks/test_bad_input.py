@@ -83,6 +83,18 @@ def test_an_empty_dockerfile_is_one_error_line(tmp_path: Path) -> None:
         {"path": "Dockerfile", "context": ".", "entrypoints": [], "status": "error"}]
 
 
+def test_continued_lines_before_from_and_copy_are_joined_as_buildkit_does(tmp_path: Path) -> None:
+    # A line holding only the escape continues into the next one (comment and empty lines in
+    # between dropped): BuildKit reads `FROM` and `COPY` here, so must we (no "no FROM", no COPY skipped).
+    dockerfile = DOCKERFILE.replace("FROM", "\\\n# base image\n\nFROM").replace(
+        "COPY app/ ./app/", "COPY app/ ./app/\n\\\nCOPY\\\n config/settings.toml ./")
+    result = check_json(service(tmp_path, dockerfile=dockerfile))
+    assert result.code == 1, (result.stdout, result.stderr)
+    found = finding(result, "PG105", "Dockerfile")
+    assert found["line"] == 9 and "config/settings.toml" in str(found["message"])
+    assert json.loads(result.stdout)["dockerfiles"][0]["entrypoints"], result.stdout
+
+
 def test_a_copy_of_a_missing_path_is_a_pg105_finding(tmp_path: Path) -> None:
     root = service(tmp_path, dockerfile=DOCKERFILE.replace("COPY app/ ./app/", "COPY app/ ./app/\nCOPY config/settings.toml ./"))
     result = check_json(root)

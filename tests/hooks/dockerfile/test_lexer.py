@@ -170,3 +170,32 @@ def test_a_continuation_with_nothing_on_it_is_no_instruction(text: str) -> None:
     # Found by the fuzzer (tests/fuzz): a lone escape character used to raise IndexError.
     keywords = [i.keyword for i in lex(text, "Dockerfile").instructions]
     assert keywords == (["FROM"] if text.startswith("FROM") else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # BuildKit (frontend/dockerfile/parser/parser.go) joins the logical line first and splits the
+        # keyword off it; a line holding only the escape carries nothing and continues, and comment
+        # and empty lines inside the continuation are dropped. The instruction starts at its first line.
+        pytest.param("\\\nFROM python:3.12\n", [("FROM", 1, 2, "python:3.12")], id="lone-escape-before-from"),
+        pytest.param(
+            "\\\n# a comment\n\n\\\nFROM python:3.12 AS base\n", [("FROM", 1, 5, "python:3.12 AS base")], id="comment-and-empty-lines-inside"
+        ),
+        pytest.param("  \\  \nFROM a\n", [("FROM", 1, 2, "a")], id="whitespace-around-the-escape"),
+        pytest.param("# escape=`\n`\nFROM a\nRUN b\n", [("FROM", 2, 3, "a"), ("RUN", 4, 4, "b")], id="backtick-escape"),
+        pytest.param("FROM a\n\\\nCOPY x /y\n", [("FROM", 1, 1, "a"), ("COPY", 2, 3, "x /y")], id="lone-escape-before-copy"),
+        pytest.param("FROM\\\n  python:3.12\n", [("FROM", 1, 2, "python:3.12")], id="escape-right-after-the-keyword"),
+        pytest.param("FROM a\nCOPY\\\n x /y\n", [("FROM", 1, 1, "a"), ("COPY", 2, 3, "x /y")], id="escape-right-after-copy"),
+        pytest.param("FR\\\nOM python:3.12\n", [("FROM", 1, 2, "python:3.12")], id="keyword-split-across-lines"),
+        pytest.param("\\\nFROM\\\n\\\n a \\\n  AS b\n", [("FROM", 1, 5, "a   AS b")], id="several-continuations"),
+    ],
+)
+def test_the_keyword_comes_from_the_joined_line(text: str, expected: list[tuple[str, int, int, str]]) -> None:
+    assert [(i.keyword, i.line, i.end_line, i.value) for i in lex(text, "Dockerfile").instructions] == expected
+
+
+def test_a_heredoc_after_a_lone_escape_line_stays_with_its_instruction() -> None:
+    instructions = lex("FROM a\n\\\nRUN <<EOF\nset -e\nEOF\nCMD c\n", "Dockerfile").instructions
+    assert [(i.keyword, i.line, i.end_line) for i in instructions] == [("FROM", 1, 1), ("RUN", 2, 5), ("CMD", 6, 6)]
+    assert [(d.name, d.body) for d in instructions[1].heredocs] == [("EOF", "set -e\n")]
