@@ -3,12 +3,14 @@
 The work is split with dockerfile-parse: this module reads the bytes (UTF-8, NUL, BOM), reads the
 parser directives, and makes one pass over the physical lines to find what dockerfile-parse gets
 wrong -- heredoc bodies (which it would read as instructions), empty continuation lines (where
-it would end the instruction) and a keyword that is not followed by whitespace on the instruction's
-first line (it reads the keyword from that line alone; BuildKit from the joined line). It blanks the
-first, turns the second into comment lines and puts the keyword at the start of the line where it
-ends, keeping every line number, and hands that text to dockerfile-parse, whose `structure` then
-gives the instructions: keyword, start/end line, and the value with continuations joined and comment
-lines dropped. Heredoc bodies and `# predguard: ignore[...]` pragmas are attached from this pass.
+it would end the instruction), a keyword that is not followed by whitespace on the instruction's
+first line (it reads the keyword from that line alone; BuildKit from the joined line), and a file
+that ends inside a continuation (it drops that last instruction). It blanks the first, turns the
+second into comment lines, puts the keyword at the start of the line where it ends and closes the
+last continuation with an empty line, keeping every line number, and hands that text to
+dockerfile-parse, whose `structure` then gives the instructions: keyword, start/end line, and the
+value with continuations joined and comment lines dropped. Heredoc bodies and
+`# predguard: ignore[...]` pragmas are attached from this pass.
 """
 from __future__ import annotations
 
@@ -118,45 +120,52 @@ def _lex(text: str, where: str) -> Lexed:
     start: int | None = None
     parts: list[str] = []
     part_lines: list[int] = []
+    ends_in_continuation = False
     i = first
-    while i < len(lines):
-        line = lines[i]
-        stripped = line.strip()
-        if start is None:
-            if not stripped:
-                i += 1
-                continue
-            if stripped.startswith("#"):
-                codes = pragma_codes(stripped)
-                if codes:
-                    if not seen_from:
-                        pragmas[0] = pragmas.get(0, frozenset()) | codes
-                    else:
-                        pending |= codes
-                i += 1
-                continue
-            start, parts, part_lines = i, [], []
-        elif not stripped:
-            sanitized[i] = "#"  # empty continuation line: Docker keeps going, dockerfile-parse would stop
-            i += 1
-            continue
-        elif stripped.startswith("#"):
-            codes = pragma_codes(stripped)  # a pragma inside a continuation applies to that instruction
-            if codes:
-                pragmas[start + 1] = pragmas.get(start + 1, frozenset()) | codes
-            i += 1  # comment inside a continuation: dropped by both
-            continue
-        part_lines.append(i)
-        if continues.search(line):
-            parts.append(continues.sub("", line))
-            i += 1
-            if i < len(lines):
-                continue
+    while i < len(lines) or start is not None:
+        if i == len(lines) and start is not None:  # the file ends inside a continuation: BuildKit ends it there
+            ends_in_continuation = True
+            i -= 1
         else:
+            line = lines[i]
+            stripped = line.strip()
+            if start is None:
+                if not stripped:
+                    i += 1
+                    continue
+                if stripped.startswith("#"):
+                    codes = pragma_codes(stripped)
+                    if codes:
+                        if not seen_from:
+                            pragmas[0] = pragmas.get(0, frozenset()) | codes
+                        else:
+                            pending |= codes
+                    i += 1
+                    continue
+                start, parts, part_lines = i, [], []
+            elif not stripped:
+                sanitized[i] = "#"  # empty continuation line: Docker keeps going, dockerfile-parse would stop
+                i += 1
+                continue
+            elif stripped.startswith("#"):
+                codes = pragma_codes(stripped)  # a pragma inside a continuation applies to that instruction
+                if codes:
+                    pragmas[start + 1] = pragmas.get(start + 1, frozenset()) | codes
+                i += 1  # comment inside a continuation: dropped by both
+                continue
+            part_lines.append(i)
+            if continues.search(line):
+                parts.append(continues.sub("", line))
+                i += 1
+                continue
             parts.append(line)
         words = "".join(parts).split(None, 1)
-        keyword = words[0].upper() if words else ""  # "" for a continuation with nothing on it
-        seen_at = _keyword_first(sanitized, lines, parts, part_lines, start) if words else start
+        keyword = words[0].upper() if words else ""
+        if words:
+            seen_at = _keyword_first(sanitized, lines, parts, part_lines, start)
+        else:  # only escapes up to the end of the file: no instruction (and none for dockerfile-parse)
+            sanitized[start : i + 1] = ["#"] * (i + 1 - start)
+            seen_at = start
         if keyword == "FROM":
             seen_from = True
         if pending:
@@ -187,10 +196,10 @@ def _lex(text: str, where: str) -> Lexed:
         spans.setdefault(seen_at, _Span(start, end, ()))
         start = None
         i += 1
-    if start is not None:  # file ended inside a continuation
-        spans.setdefault(start, _Span(start, len(lines) - 1, ()))
 
-    instructions = _tokenize("\n".join(sanitized) + "\n", lines, spans)
+    # An empty line ends dockerfile-parse's continuation too (it would drop the open instruction).
+    closing = "\n" if ends_in_continuation else ""
+    instructions = _tokenize("\n".join(sanitized) + "\n" + closing, lines, spans)
     return Lexed(escape=escape, directives=directives, instructions=instructions, ignored_codes=pragmas)
 
 
@@ -272,12 +281,12 @@ def _tokenize(sanitized: str, lines: list[str], spans: dict[int, _Span]) -> tupl
     for item in parser.structure:
         if item["instruction"] == "COMMENT":
             continue
-        end = item["endline"]
+        end = min(item["endline"], len(lines) - 1)  # not the closing line added after the file
         span = spans.get(item["startline"], _Span(item["startline"], end, ()))
         out.append(
             Instruction(
                 keyword=item["instruction"],
-                value=item["value"],
+                value=item["value"].rstrip(),  # BuildKit trims the arguments; `x \` on the last line leaves a blank
                 line=span.start + 1,
                 end_line=max(end, span.end) + 1,
                 lines=tuple(lines[span.start : end + 1]),

@@ -95,6 +95,15 @@ def test_continued_lines_before_from_and_copy_are_joined_as_buildkit_does(tmp_pa
     assert json.loads(result.stdout)["dockerfiles"][0]["entrypoints"], result.stdout
 
 
+def test_a_copy_continued_on_the_last_line_is_checked(tmp_path: Path) -> None:
+    # The file ends inside a continuation: BuildKit ends the instruction there and runs the COPY.
+    dockerfile = DOCKERFILE + "COPY config/settings.toml ./ \\\n"
+    result = check_json(service(tmp_path, dockerfile=dockerfile))
+    assert result.code == 1, (result.stdout, result.stderr)
+    found = finding(result, "PG105", "Dockerfile")
+    assert found["line"] == 5 and "config/settings.toml" in str(found["message"])
+
+
 def test_a_copy_of_a_missing_path_is_a_pg105_finding(tmp_path: Path) -> None:
     root = service(tmp_path, dockerfile=DOCKERFILE.replace("COPY app/ ./app/", "COPY app/ ./app/\nCOPY config/settings.toml ./"))
     result = check_json(root)

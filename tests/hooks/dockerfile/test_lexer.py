@@ -199,3 +199,19 @@ def test_a_heredoc_after_a_lone_escape_line_stays_with_its_instruction() -> None
     instructions = lex("FROM a\n\\\nRUN <<EOF\nset -e\nEOF\nCMD c\n", "Dockerfile").instructions
     assert [(i.keyword, i.line, i.end_line) for i in instructions] == [("FROM", 1, 1), ("RUN", 2, 5), ("CMD", 6, 6)]
     assert [(d.name, d.body) for d in instructions[1].heredocs] == [("EOF", "set -e\n")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # BuildKit's testfiles/continue-at-eof: `RUN something \` as the last line is (run "something");
+        # a real Docker build runs such a last COPY. Trailing comment and empty lines change nothing.
+        pytest.param("FROM a\nRUN something \\\n", [("FROM", 1, 1, "a"), ("RUN", 2, 2, "something")], id="last-line-continues"),
+        pytest.param("FROM a\nCOPY x /y \\", [("FROM", 1, 1, "a"), ("COPY", 2, 2, "x /y")], id="no-final-newline"),
+        pytest.param("FROM a\nCOPY x \\\n  /y \\\n\n", [("FROM", 1, 1, "a"), ("COPY", 2, 4, "x   /y")], id="then-an-empty-line"),
+        pytest.param("FROM a\nCOPY x /y \\\n# the end\n", [("FROM", 1, 1, "a"), ("COPY", 2, 3, "x /y")], id="then-a-comment"),
+        pytest.param("FROM\\\n", [("FROM", 1, 1, "")], id="keyword-and-escape-only"),
+    ],
+)
+def test_a_file_that_ends_inside_a_continuation_ends_the_instruction(text: str, expected: list[tuple[str, int, int, str]]) -> None:
+    assert [(i.keyword, i.line, i.end_line, i.value) for i in lex(text, "Dockerfile").instructions] == expected
