@@ -11,8 +11,10 @@ Requires-Dist) and the user's `dependency_map`. Nothing is resolved over the net
 """
 from __future__ import annotations
 
+import csv
 import json
 import posixpath
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -66,11 +68,13 @@ def installed_modules() -> dict[str, tuple[str, ...]]:
     """module prefix -> distributions, from the RECORD (or top_level.txt) of what is installed next to predguard."""
     table: dict[str, list[str]] = {}
     for dist in metadata.distributions():
-        name = dist.metadata["Name"] if dist.metadata else None
+        name = _name(dist)
         if not name:
             continue
-        files = dist.files
-        if files:
+        record = dist.read_text("RECORD")
+        if record:  # read as text: `dist.files` makes a path object per file (most of the cost)
+            modules = modules_from_record(row[0].replace("\\", "/") for row in csv.reader(record.splitlines()) if row)
+        elif files := dist.files:  # an egg-info's lists
             modules = modules_from_record(str(f).replace("\\", "/") for f in files)
         else:
             modules = set((dist.read_text("top_level.txt") or "").split())
@@ -79,6 +83,16 @@ def installed_modules() -> dict[str, tuple[str, ...]]:
             if normalise(name) not in entry:
                 entry.append(normalise(name))
     return {module: tuple(dists) for module, dists in table.items()}
+
+
+_NAME = re.compile(r"^Name:[ \t]*(\S[^\r\n]*?)[ \t]*$", re.MULTILINE)
+
+
+def _name(dist: metadata.Distribution) -> str | None:
+    """The distribution's Name from its metadata headers (without parsing the whole message)."""
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    found = _NAME.search(text.split("\n\n", 1)[0])
+    return found.group(1) if found else None
 
 
 @dataclass(frozen=True)
