@@ -113,11 +113,30 @@ def affects(deps: Dependencies, changed: Path, context: Path) -> bool:
         return True
     if deps.fallback and any(_within(changed, Path(root)) for root in deps.copied):
         return True  # a new copied file is an entry of its own
-    return _module_names(changed) & deps.names != set()
+    return (_module_names(changed) | _now_python(changed)) & deps.names != set()
 
 
 def _within(path: Path, directory: Path) -> bool:
     return path == directory or directory in path.parents
+
+
+def _now_python(path: Path) -> set[str]:
+    """A directory that held no Python until `path` came: `import dir` may now find a namespace
+    package (predguard.hooks.python.resolve: a directory counts once a child is .py or a package)."""
+    names = set()
+    directory = path.parent
+    if not _other_python(directory, path):
+        names.add(directory.name)
+        if path.name == "__init__.py" and not _other_python(directory.parent, directory):
+            names.add(directory.parent.name)
+    return names
+
+
+def _other_python(directory: Path, besides: Path) -> bool:
+    try:
+        return any(c != besides and (c.suffix == ".py" or (c / "__init__.py").is_file()) for c in directory.iterdir())
+    except OSError:
+        return True  # unreadable: nothing changed for the resolver either
 
 
 def _module_names(path: Path) -> set[str]:

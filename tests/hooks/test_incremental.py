@@ -111,3 +111,21 @@ def test_an_image_without_resolvable_entrypoints_takes_every_new_file_in_its_con
     (root / "tools/release.py").write_text("print('x')\n")
     assert selected(root, cache_dir, "tools/release.py") == []
     assert selected(root, None, "tools/release.py") == ["a/Dockerfile", "b/Dockerfile"]
+
+
+def test_a_first_python_file_in_a_directory_selects_the_images_that_import_the_directory(tmp_path: Path) -> None:
+    """`import ns` finds nothing while ns/ holds no Python; ns/mod.py makes ns a namespace package,
+    which a's image does not copy. The new file's own name is imported by nobody."""
+    root = two_images_sharing_a_root_context(tmp_path / "repo")
+    (root / "ns").mkdir()
+    (root / "ns/notes.txt").write_text("no Python here yet\n")
+    (root / "a/main.py").write_text("import shared.common\nimport shared.only_a\nimport ns\n")
+    cache_dir = tmp_path / "cache"
+    selected(root, cache_dir)
+    (root / "ns/mod.py").write_text("M = 1\n")
+    result = run_check("--root", root, "--format", "json", "--cache-dir", cache_dir, "ns/mod.py", cwd=root)
+    report = json.loads(result.stdout)
+    assert [d["path"] for d in report["dockerfiles"]] == ["a/Dockerfile"]
+    assert [f["module"] for f in report["findings"]] == ["ns"] and result.code == 1
+    (root / "ns/other.py").write_text("O = 1\n")  # ns held Python already: nothing new for `import ns`
+    assert selected(root, cache_dir, "ns/other.py") == []
