@@ -6,8 +6,8 @@ or `--cache-dir DIR` / `$PREDGUARD_CACHE_DIR`; when the root is not writable,
 
 An entry is keyed by the file's path, size, mtime_ns and a BLAKE2 hash of the bytes that were
 read: the bytes are read and hashed on every lookup, so an edit that keeps size and mtime_ns is
-still seen. The file records predguard's version and the Python version (ast differs between
-them); any other file -- corrupt, truncated, foreign, older -- is ignored (said once, at debug
+still seen. The file records predguard's version (with a hash of its source files' stats, so an edited
+checkout is a new version) and the Python version (ast differs between them); any other file -- corrupt, truncated, foreign, older -- is ignored (said once, at debug
 level) and replaced. Saving merges with what is on disk and replaces the file atomically
 (`os.replace` of a temporary file in the same directory), so concurrent runs never read a torn
 file; the last writer wins for an entry both wrote, and both wrote the same content's result.
@@ -35,6 +35,32 @@ DIRNAME = ".predguard_cache"
 FORMAT = "predguard-cache/1"
 ENV_DIR = "PREDGUARD_CACHE_DIR"
 _PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def _code_version() -> str:
+    """predguard's version plus a hash of its check's source files' sizes and mtimes: a cache
+    written by other code (a development checkout edited since, a reinstall) is not believed."""
+    import predguard
+    import predguard.hooks
+
+    seen: list[str] = []
+    pending = [*predguard.__path__, *predguard.hooks.__path__]
+    while pending:
+        directory = pending.pop()
+        try:
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False) and entry.name != "__pycache__":
+                        pending.append(entry.path)
+                    elif entry.name.endswith((".py", ".json")):
+                        st = entry.stat()
+                        seen.append(f"{entry.path}:{st.st_size}:{st.st_mtime_ns}")
+        except OSError:
+            continue
+    return f"{__version__}+{hashlib.blake2b(chr(0).join(sorted(seen)).encode(), digest_size=8).hexdigest()}"
+
+
+_VERSION = _code_version()
 
 
 def content_hash(data: bytes) -> str:
@@ -77,7 +103,7 @@ class Cache:
         if not (isinstance(document, dict) and document.get("format") == FORMAT and isinstance(document.get("entries"), dict)):
             log.debug("predguard cache %s is not a predguard cache file: rebuilding it", path)
             return {}
-        if document.get("predguard") != __version__ or document.get("python") != _PYTHON:
+        if document.get("predguard") != _VERSION or document.get("python") != _PYTHON:
             log.debug("predguard cache %s was written by predguard %s on Python %s: rebuilding it",
                       path, document.get("predguard"), document.get("python"))
             return {}
@@ -118,7 +144,7 @@ class Cache:
                 if not ignore.exists():
                     ignore.write_text("# created by predguard: the cache is never committed\n*\n")
                 entries = {**self._read(kind), **changed}
-                document = {"format": FORMAT, "predguard": __version__, "python": _PYTHON, "entries": entries}
+                document = {"format": FORMAT, "predguard": _VERSION, "python": _PYTHON, "entries": entries}
                 fd, temp = tempfile.mkstemp(prefix=f".{kind}.", suffix=".tmp", dir=self.directory)
                 try:
                     with os.fdopen(fd, "w", encoding="utf-8") as out:

@@ -20,27 +20,28 @@ import argparse
 import contextlib
 import dataclasses
 import itertools
+import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from predguard.hooks import discovery
 from predguard.hooks.codes import lowered
 from predguard.hooks.config import Config, ServiceConfig, load_config
-from predguard.hooks.pythonless import no_python
 from predguard.hooks.model import CopySource, Finding, Image
-from predguard.hooks.python.closure import CheckResult
 from predguard.hooks.reporters import FORMATS, DockerfileReport, Report, get_renderer
 from predguard.arguments import ArgumentParser
 from predguard.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError, run_cli
 from predguard.paths import display_path
 
-if TYPE_CHECKING:
-    from predguard.hooks.dockerfile.build import Interpreted  # the Dockerfile model loads lazily
+if TYPE_CHECKING:  # the Dockerfile model and the import analysis load only when something is checked
+    from predguard.hooks.dockerfile.build import Interpreted
+    from predguard.hooks.python.closure import CheckResult
 
 PROG = "predguard check-dockerfiles"
+log = logging.getLogger(__name__)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -71,6 +72,50 @@ class _Outcome:
     copied: tuple[Path, ...] = ()  # context files and directories the image copies (the whole context if unsure)
 
 
+def _encode_run(dockerfiles: Sequence[Path], contexts: dict[Path, _Context | _NoContext], outcomes: dict[Path, _Outcome]) -> list[Any]:
+    """A run's outcomes as JSON values, for its record (predguard.hooks.replay)."""
+    out: list[Any] = []
+    for df in dockerfiles:
+        context, outcome = contexts[df], outcomes[df]
+        findings = list(outcome.findings)
+        out.append({
+            "dockerfile": os.fspath(df),
+            "context": ({"error": str(context.error), "configured": context.configured} if isinstance(context, _NoContext)
+                        else {"path": os.fspath(context.path), "reason": context.reason}),
+            "report": dataclasses.asdict(outcome.report),
+            "findings": [dataclasses.asdict(f) for f in findings],
+            "fix_after": [[findings.index(f), line] for f, line in outcome.fix_after.items()],
+            "closure": sorted(map(os.fspath, outcome.closure)),
+            "fallback": outcome.fallback,
+            "copied": [os.fspath(p) for p in outcome.copied],
+        })
+    return out
+
+
+def _decode_run(value: Any) -> tuple[list[Path], dict[Path, _Context | _NoContext], dict[Path, _Outcome]] | None:
+    """_encode_run's value back, or None for anything malformed (then everything is checked)."""
+    def tuples(fields: dict[str, Any]) -> dict[str, Any]:
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
+
+    dockerfiles: list[Path] = []
+    contexts: dict[Path, _Context | _NoContext] = {}
+    outcomes: dict[Path, _Outcome] = {}
+    try:
+        for item in value:
+            df = Path(item["dockerfile"])
+            raw = item["context"]
+            contexts[df] = (_NoContext(InputError(str(raw["error"])), bool(raw["configured"])) if "error" in raw
+                            else _Context(Path(raw["path"]), str(raw["reason"]), None))
+            findings = tuple(Finding(**tuples(f)) for f in item["findings"])
+            outcomes[df] = _Outcome(DockerfileReport(**tuples(item["report"])), findings,
+                                    {findings[i]: int(line) for i, line in item["fix_after"]},
+                                    frozenset(map(Path, item["closure"])), bool(item["fallback"]), tuple(map(Path, item["copied"])))
+            dockerfiles.append(df)
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
+    return dockerfiles, contexts, outcomes
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     root = Path(args.root)
@@ -87,15 +132,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     changed = [_absolute(f) for f in args.files]
     config_changed = config.source is not None and config.source.resolve() in changed
     if changed and not config_changed and not any(map(discovery.could_affect_an_image, changed)):
-        dockerfiles: list[Path] = []  # e.g. only docs changed: answer before modelling anything
+        outcomes: list[_Outcome] = []  # e.g. only docs changed: answer before modelling anything
     else:
-        dockerfiles = _dockerfiles(root, config)
-    with _run_scope(bool(dockerfiles), None if args.no_cache or os.environ.get("PREDGUARD_NO_CACHE") else _cache_dir(args.cache_dir, root)):
-        contexts = {df: _context(df, root, config) for df in dockerfiles}
-        if changed and not config_changed:
-            outcomes = _affected_outcomes(dockerfiles, contexts, changed, root, config)
-        else:
-            outcomes = [_checked(df, root, config, contexts[df]) for df in dockerfiles]
+        cache_dir = None if args.no_cache or os.environ.get("PREDGUARD_NO_CACHE") else _cache_dir(args.cache_dir, root)
+        with _run_scope(cache_dir):
+            outcomes = _outcomes(root, config, [] if config_changed else changed)
     changed_count = len(changed) if args.files else None
     findings = tuple(sorted((f for o in outcomes for f in o.findings),
                             key=lambda f: (f.dockerfile, f.file, f.line, f.column, f.code, f.module or "")))
@@ -117,21 +158,90 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_FINDINGS if report.errors else EXIT_OK
 
 
+# Look-ups kept in memory by modules (module, function that forgets them): what an earlier run in
+# this process saw may have changed since, and a look-up served from memory would be missing from
+# this run's record. A fresh process has loaded none of them.
+_PER_RUN_MEMORY = (("predguard.hooks.python.imports", "clear_cache"), ("predguard.hooks.python.resolve", "clear_caches"),
+                   ("predguard.hooks.dockerfile.context", "forget_files"), ("predguard.hooks.dockerfile.gitignore", "forget_patterns"))
+
+
 @contextlib.contextmanager
-def _run_scope(needed: bool, cache_dir: Path | None) -> Iterator[None]:
-    """What one run shares: the persistent cache (predguard.hooks.cache), one listing per build
-    context, fresh in-process parses. Nothing is loaded for a run that checks nothing."""
-    if not needed:
+def _run_scope(cache_dir: Path | None) -> Iterator[None]:
+    """What one run shares: the persistent cache (predguard.hooks.cache) and the record of what the
+    run reads (predguard.hooks.replay)."""
+    from predguard.hooks import cache, replay
+
+    for name, forget in _PER_RUN_MEMORY:
+        module = sys.modules.get(name)
+        if module is not None:
+            getattr(module, forget)()
+    _RESOLVED.clear()
+    recording = replay.recording(cache_dir) if cache_dir is not None else contextlib.nullcontext()
+    with cache.using(cache_dir), recording:
         yield
-        return
-    from predguard.hooks import cache
+
+
+def _sharing() -> contextlib.AbstractContextManager[None]:
+    """Checks in this block share one listing per build context (the tree does not change meanwhile)."""
     from predguard.hooks.dockerfile.imagefs import sharing
+
+    return sharing()
+
+
+def _outcomes(root: Path, config: Config, changed: Sequence[Path]) -> list[_Outcome]:
+    """Every Dockerfile's outcome (or, with `changed`, those the changes can affect): replayed from
+    the last run's record where nothing it read has changed (predguard.hooks.replay), else checked."""
+    from predguard.hooks import replay
+
+    key = f"{root}\n{config.source or ''}"
+    recorder = replay.active()
+    if recorder is not None and config.source is not None:
+        recorder.file(os.path.abspath(config.source))  # read before the recording began
+    record = replay.load(key) if recorder is not None else None
+    verdict = replay.validate(record, root, _rescan) if record is not None else None
+    saved = _decode_run(record.results) if record is not None and verdict is not None and verdict.valid else None
+    if verdict is not None and not verdict.valid:
+        log.debug("the last run's record is stale (%s): checking", verdict.reason)
+    if record is None or saved is None or verdict is None:
+        with _sharing():
+            dockerfiles = _dockerfiles(root, config)
+            contexts: dict[Path, _Context | _NoContext] = {df: _context(df, root, config) for df in dockerfiles}
+            if changed:
+                if record is not None:  # stale, and the images checked now would disagree with it
+                    replay.discard(key)
+                return _affected_outcomes(dockerfiles, contexts, changed, root, config, lambda df: _checked(df, root, config, contexts[df]))
+            outcomes = {df: _checked(df, root, config, contexts[df]) for df in dockerfiles}
+        if recorder is not None:
+            replay.save(key, recorder, _encode_run(dockerfiles, contexts, outcomes))
+        return list(outcomes.values())
+
+    dockerfiles, light_contexts, outcomes = saved
+    rescanned = {_resolved(Path(p)) for p in verdict.rescanned}
+    stale = [df for df in dockerfiles if outcomes[df].closure & rescanned]
+    with _sharing() if stale else contextlib.nullcontext():
+        for df in stale:  # a Python file they import now imports something else: check them again
+            light_contexts[df] = _context(df, root, config)
+            outcomes[df] = _checked(df, root, config, light_contexts[df])
+    log.debug("reused the last run's results: %d Dockerfiles replayed, %d checked again", len(dockerfiles) - len(stale), len(stale))
+    if stale and recorder is not None:
+        replay.save(key, recorder, _encode_run(dockerfiles, light_contexts, outcomes), previous=record)
+    else:
+        replay.refresh(key, record)
+    if changed:
+        # Every image's selection record is as fresh as the run record just validated.
+        return _affected_outcomes(dockerfiles, light_contexts, changed, root, config, outcomes.__getitem__, records_fresh=True)
+    return [outcomes[df] for df in dockerfiles]
+
+
+def _rescan(path: Path) -> tuple[os.stat_result, object] | None:
+    """A Python file's stat and scan now, as the persistent cache stores scans (None: unreadable)."""
     from predguard.hooks.python import imports
 
-    imports.clear_cache()
-    _RESOLVED.clear()
-    with cache.using(cache_dir), sharing():
-        yield
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st, imports.to_json(imports.parse_file(path))
 
 
 def _cache_dir(option: str | None, root: Path) -> Path:
@@ -169,6 +279,8 @@ def _affected_outcomes(
     changed: Sequence[Path],
     root: Path,
     config: Config,
+    outcome: Callable[[Path], _Outcome],
+    records_fresh: bool = False,
 ) -> list[_Outcome]:
     """Check the Dockerfiles the changed files can affect; the others are not checked at all.
 
@@ -190,23 +302,23 @@ def _affected_outcomes(
         context = contexts[df]
         if isinstance(context, _NoContext):
             if any(_affects(c, df, context) for c in changed):
-                outcomes.append(_checked(df, root, config, context))
+                outcomes.append(outcome(df))
             continue
         if any(_affects(c, df, context) for c in others):
-            outcomes.append(_checked(df, root, config, context))
+            outcomes.append(outcome(df))
             continue
         if not modules:
             continue
         deps = incremental.load(df)
-        if deps is not None and incremental.fresh(deps, changed_names, stats):
+        if deps is not None and (records_fresh or incremental.fresh(deps, changed_names, stats)):
             if any(incremental.affects(deps, c, context.path) for c in modules):
-                outcomes.append(_checked(df, root, config, context))
+                outcomes.append(outcome(df))
         elif any(_affects(c, df, context) for c in modules):
-            outcomes.append(_checked(df, root, config, context))
+            outcomes.append(outcome(df))
         elif any(not discovery.is_within(c, context.path) for c in modules):
-            outcome = _checked(df, root, config, context)
-            if outcome.report.status != "error" and outcome.closure.intersection(changed):
-                outcomes.append(outcome)
+            checked = outcome(df)
+            if checked.report.status != "error" and checked.closure.intersection(changed):
+                outcomes.append(checked)
     return outcomes
 
 
@@ -221,7 +333,7 @@ def _affects(changed: Path, dockerfile: Path, context: _Context | _NoContext) ->
 class _Context:
     path: Path  # the build context directory
     reason: str  # why it was chosen, for users
-    dockerfile: Interpreted  # the Dockerfile, read once for both context discovery and the image
+    dockerfile: Interpreted | None  # the Dockerfile, read once for both context discovery and the image (None: replayed)
 
 
 def _context(dockerfile: Path, root: Path, config: Config) -> _Context | _NoContext:
@@ -260,12 +372,14 @@ def _check(dockerfile: Path, root: Path, config: Config, context: _Context | _No
     from predguard.hooks.dockerfile import place
     from predguard.hooks.entrypoints import plan_entrypoints
     from predguard.hooks.python import check_image
+    from predguard.hooks.pythonless import no_python
 
     service_config = config.service_for(dockerfile) or ServiceConfig(dockerfile=dockerfile)
     service = service_config.name or (dockerfile.parent.name if dockerfile.parent != root else root.name)
     if isinstance(context, _NoContext):
         return _Outcome(DockerfileReport(path=display_path(dockerfile, root), service=service, context=None,
                                          context_reason="unknown", status="error", error=str(context.error)))
+    assert context.dockerfile is not None, "a replayed context is never checked"
     context_dir, reason = context.path, context.reason
     base = DockerfileReport(path=display_path(dockerfile, root), service=service, context=display_path(context_dir, root), context_reason=reason)
     try:

@@ -76,13 +76,23 @@ def find_dockerfiles(root: Path, exclude: Sequence[str] = (), *, default_exclude
 
 def git_tracked(root: Path) -> frozenset[str] | None:
     """Paths (relative, POSIX) git tracks when `root` is the top of a git work tree; None otherwise."""
+    from predguard.hooks import replay
+
+    listed = git_output(root)
+    replay.git_listed(listed)  # `git add` changes this answer and nothing in the work tree
+    if listed is None:
+        return None
+    return frozenset(p.decode("utf-8", "surrogateescape") for p in listed.split(b"\0") if p)
+
+
+def git_output(root: Path) -> bytes | None:
+    """`git ls-files -z` at `root`, or None when the root is not the top of a git work tree."""
     if not (root / ".git").exists():
         return None
     try:
-        listed = subprocess.run(["git", "-C", str(root), "ls-files", "-z"], capture_output=True, timeout=60, check=True).stdout
+        return subprocess.run(["git", "-C", str(root), "ls-files", "-z"], capture_output=True, timeout=60, check=True).stdout
     except (OSError, subprocess.SubprocessError):
         return None  # no git, or not a repository after all: judge by the files alone
-    return frozenset(p.decode("utf-8", "surrogateescape") for p in listed.split(b"\0") if p)
 
 
 def dockerignore_files(dockerfile: Path, context: Path) -> tuple[Path, Path]:

@@ -96,6 +96,11 @@ def _load_yaml(path: Path) -> Any:
     return _read_yaml(path, st.st_size, st.st_mtime_ns)
 
 
+def forget_files() -> None:
+    """Forget compose files read by earlier runs of this process."""
+    _read_yaml.cache_clear()
+
+
 @lru_cache(maxsize=64)
 def _read_yaml(path: Path, size: int, mtime_ns: int) -> Any:
     try:

@@ -13,6 +13,11 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 
+def forget_patterns() -> None:
+    """Forget .gitignore files read by earlier runs of this process."""
+    _patterns.cache_clear()
+
+
 @lru_cache(maxsize=1024)
 def _patterns(gitignore: Path) -> tuple[tuple[re.Pattern[str], bool, bool], ...]:
     """(regex over paths relative to the file's directory, negated, directory-only) per line."""

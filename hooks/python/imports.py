@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from predguard.hooks import cache
+from predguard.hooks import cache, replay
 
 # `# predguard: ignore`, `# predguard: ignore[PG101]`, `# predguard: ignore[PG101, PG104]`
 _PRAGMA = re.compile(r"#\s*predguard:\s*ignore(?:\[([A-Za-z0-9_,\s]*)\])?")
@@ -75,9 +75,12 @@ def parse_file(path: Path) -> ParsedFile:
         key = (os.fspath(path), stat.st_mtime_ns, stat.st_size)
         cached = _cache.get(key)
         if cached is None:
-            cached = _cache[key] = _scan(path, path.read_bytes(), stat.st_size, stat.st_mtime_ns)
+            with replay.paused():  # a run's record keeps this file's scan, not its bytes
+                cached = _cache[key] = _scan(path, path.read_bytes(), stat.st_size, stat.st_mtime_ns)
     except OSError as exc:  # vanished, a directory, a symlink loop, unreadable
+        replay.failed(path)  # e.g. a chmod that makes it readable must be seen
         return ParsedFile(path, (), ParseProblem(f"cannot be read: {exc.strerror or exc}", 1, 1), {})
+    replay.scanned(path, stat, lambda: to_json(cached))
     return cached
 
 
@@ -95,11 +98,11 @@ def _scan(path: Path, data: bytes, size: int, mtime_ns: int) -> ParsedFile:
     parsed = _from_json(path, store.get(CACHE_KIND, name, size, mtime_ns, digest))
     if parsed is None:
         parsed = _parse(path, data)
-        store.put(CACHE_KIND, name, size, mtime_ns, digest, _to_json(parsed))
+        store.put(CACHE_KIND, name, size, mtime_ns, digest, to_json(parsed))
     return parsed
 
 
-def _to_json(parsed: ParsedFile) -> dict[str, Any]:
+def to_json(parsed: ParsedFile) -> dict[str, Any]:
     problem = parsed.problem
     return {
         "imports": [[r.module, r.level, list(r.names), r.line, r.column, r.optional, r.dynamic] for r in parsed.imports],

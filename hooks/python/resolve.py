@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from predguard.hooks import replay
 from predguard.hooks.model import Image, ImageFile
 
 _STDLIB = frozenset(sys.stdlib_module_names) | frozenset(sys.builtin_module_names) | {"__main__"}
@@ -367,6 +368,7 @@ def _disk_steps(base: Path, parts: list[str]) -> list[tuple[str, Path]] | None:
 
 @lru_cache(maxsize=65536)
 def _is_file(path: Path) -> bool:
+    replay.probed(path)
     try:
         return path.is_file()
     except OSError:  # name too long, permission denied: not a module we can see
@@ -375,6 +377,7 @@ def _is_file(path: Path) -> bool:
 
 @lru_cache(maxsize=65536)
 def _is_dir(path: Path) -> bool:
+    replay.probed(path)
     try:
         return path.is_dir()
     except OSError:

@@ -1,0 +1,317 @@
+"""Reuse the last run's results while nothing that run read has changed.
+
+A check reads much more than Python files: Dockerfiles and .dockerignore files, requirement and
+project files across the repository (for fix suggestions), compose files and scripts (to infer a
+build context), directory listings (COPY sources, import resolution), the installed environment
+(module -> distribution). Rather than trust a hand-kept list of those, a run *records* what it
+read: a Python audit hook (PEP 578) sees every `open`, `os.scandir` and `os.listdir` of the process
+while the check runs, and the import scanner reports each file it scanned with its scan. Existence
+probes (`stat`) are not audited; they are covered by the listing of the probed file's directory:
+the Dockerfile discovery walks every directory under the root, the parent of every opened file is
+recorded, and the import resolver reports the directories it probes outside that walk.
+
+What the record keeps:
+- per file read: (size, mtime_ns, ctime_ns, inode) and a BLAKE2 hash of its bytes;
+- per directory listed: the same stat and a hash of its sorted entry names;
+- per Python file scanned: the stat and a hash of its scan (imports, lines, suppressions);
+- the hash of `git ls-files` (which Dockerfiles are repository content).
+
+A later run stats each of them. ctime changes with every write and every utime, so an edit that
+keeps size and mtime_ns is still seen without reading anything. Where a stat differs the content
+decides, as build systems do ("early cutoff"): a file with the same bytes, a directory with the same
+names (an editor's atomic save renames over the file), a Python file with the same scan (a comment,
+a function body) leave every result as it was. A Python file whose scan changed invalidates only
+the images whose import closure holds it (the caller decides which); anything else invalidates the
+record. Hashes are taken when the record is saved, between two stats that must both equal the one
+taken when the file was read, so a file edited during the run never looks unchanged later.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from predguard.hooks import cache
+
+KIND = "runs"
+Sig = tuple[int, int, int, int]  # (size, mtime_ns, ctime_ns, inode)
+
+
+def _sig(st: os.stat_result) -> Sig:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def _stat(path: str) -> Sig | None:
+    try:
+        return _sig(os.stat(path))
+    except (OSError, ValueError):
+        return None
+
+
+def _names_digest(directory: str) -> str | None:
+    try:
+        names = sorted(os.listdir(directory))
+    except (OSError, ValueError):
+        return None
+    if directory == _cache_parent:  # the cache directory comes and goes: not the repository's content
+        names = [n for n in names if n != _cache_name]
+    return cache.content_hash("\0".join(names).encode("utf-8", "surrogateescape"))
+
+
+_cache_parent, _cache_name = "", ""
+
+
+def _set_cache_directory(directory: Path | None) -> None:
+    global _cache_parent, _cache_name
+    _cache_parent, _cache_name = os.path.split(os.path.abspath(directory)) if directory is not None else ("", "")
+
+
+def _content_digest(path: str) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            return cache.content_hash(handle.read())
+    except (OSError, ValueError):
+        return None
+
+
+def scan_digest(value: Any) -> str:
+    """The hash of a scan as the persistent cache stores it (predguard.hooks.python.imports)."""
+    return cache.content_hash(json.dumps(value, sort_keys=True, separators=(",", ":")).encode())
+
+
+class Recorder:
+    """What one run read, as the audit hook and the scanner report it."""
+
+    def __init__(self, ignore: Path | None) -> None:
+        self._ignore = os.path.abspath(ignore) + os.sep if ignore is not None else None
+        self.files: dict[str, Sig] = {}
+        self.dirs: dict[str, Sig] = {}
+        self.scans: dict[str, tuple[Sig, Any]] = {}  # path -> (stat when read, scan as cached)
+        self.git: str | None = None
+        self.complete = True  # False once something was read that the record cannot describe
+
+    def _skip(self, path: str) -> bool:
+        return (self._ignore is not None and path.startswith(self._ignore)) or path.endswith(".pyc")
+
+    def file(self, path: str) -> None:
+        if path in self.files or self._skip(path):
+            return
+        seen = _stat(path)
+        if seen is not None:
+            self.files[path] = seen
+        self.probe(path)  # a file that appears or vanishes changes its directory's listing
+
+    def directory(self, path: str) -> None:
+        if path in self.dirs or self._skip(path + os.sep):
+            return
+        seen = _stat(path)
+        if seen is None:
+            self.probe(path)
+        else:
+            self.dirs[path] = seen
+
+    def probe(self, path: str) -> None:
+        """An existence test of `path`: its nearest existing directory's listing decides it."""
+        parent = os.path.dirname(path)
+        while parent not in self.dirs and os.path.dirname(parent) != parent and not os.path.isdir(parent):
+            parent = os.path.dirname(parent)
+        if parent not in self.dirs and not self._skip(parent + os.sep):
+            seen = _stat(parent)
+            if seen is not None:
+                self.dirs[parent] = seen
+
+    def scan(self, path: str, st: os.stat_result, value: Any) -> None:
+        if path not in self.scans:
+            self.scans[path] = (_sig(st), value)
+            self.probe(path)
+
+
+_active: Recorder | None = None
+_hooked = False
+_WRITE = os.O_WRONLY | os.O_RDWR
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    recorder = _active
+    if recorder is None or event not in ("open", "os.scandir", "os.listdir"):
+        return
+    path = args[0] if args else None
+    if path is None:
+        path = "."
+    if isinstance(path, int):
+        return  # a descriptor: its path was recorded when it was opened
+    if event == "open" and len(args) > 2 and isinstance(args[2], int) and args[2] & _WRITE:
+        return
+    try:
+        name = os.path.abspath(os.fsdecode(path))
+    except (TypeError, ValueError):
+        recorder.complete = False
+        return
+    if event == "open":
+        recorder.file(name)
+    else:
+        recorder.directory(name)
+
+
+@contextlib.contextmanager
+def recording(ignore: Path | None) -> Iterator[Recorder]:
+    """Record what the block reads (`ignore`: a directory whose files do not count, the cache)."""
+    global _active, _hooked
+    if not _hooked:
+        sys.addaudithook(_audit)  # cannot be removed: it does nothing while no recorder is active
+        _hooked = True
+    recorder, previous = Recorder(ignore), _active
+    _active = recorder
+    _set_cache_directory(ignore)
+    try:
+        yield recorder
+    finally:
+        _active = previous
+
+
+def active() -> Recorder | None:
+    return _active
+
+
+def scanned(path: Path, st: os.stat_result, value: Callable[[], Any]) -> None:
+    """The import scanner read `path` (stat `st`); `value()` is its scan as the cache stores it."""
+    if _active is not None:
+        _active.scan(os.path.abspath(path), st, value())
+
+
+@contextlib.contextmanager
+def paused() -> Iterator[None]:
+    """Reads in the block are not recorded (the scanner reports its files itself)."""
+    global _active
+    recorder, _active = _active, None
+    try:
+        yield
+    finally:
+        _active = recorder
+
+
+def failed(path: Path) -> None:
+    """Reading `path` failed: a later change to it (its mode, its existence) must be seen."""
+    if _active is not None:
+        _active.file(os.path.abspath(path))
+
+
+def probed(path: Path) -> None:
+    if _active is not None:
+        _active.probe(os.path.abspath(path))
+
+
+def git_listed(output: bytes | None) -> None:
+    """`git ls-files` answered `output` (None: not a git work tree)."""
+    if _active is not None:
+        _active.git = None if output is None else cache.content_hash(output)
+
+
+@dataclass
+class Record:
+    files: dict[str, list[Any]]  # path -> [size, mtime_ns, ctime_ns, ino, content hash]
+    dirs: dict[str, list[Any]]  # path -> [size, mtime_ns, ctime_ns, ino, names hash]
+    scans: dict[str, list[Any]]  # path -> [size, mtime_ns, ctime_ns, ino, scan hash]
+    git: str | None
+    results: Any  # what the caller keeps (its outcomes), opaque here
+    refreshed: bool = field(default=False)  # stats were brought up to date: worth saving
+
+
+@dataclass(frozen=True)
+class Verdict:
+    valid: bool  # False: something other than a scan changed; the record says nothing
+    rescanned: frozenset[str] = frozenset()  # Python files whose scan changed (valid records only)
+    reason: str = ""  # what changed first, when not valid (for the debug log)
+
+
+def load(key: str) -> Record | None:
+    store = cache.active()
+    value = store.get_record(KIND, key) if store is not None else None
+    if not isinstance(value, dict):
+        return None
+    try:
+        record = Record(dict(value["files"]), dict(value["dirs"]), dict(value["scans"]), value["git"], value["results"])
+        for table in (record.files, record.dirs, record.scans):
+            if not all(isinstance(v, list) and len(v) == 5 for v in table.values()):
+                return None
+    except (KeyError, TypeError, ValueError):
+        return None
+    return record
+
+
+def validate(record: Record, root: Path, rescan: Callable[[Path], tuple[os.stat_result, Any] | None]) -> Verdict:
+    """Is everything the record read as it was? Refreshes the stats of what only moved."""
+    for table, digest in ((record.dirs, _names_digest), (record.files, _content_digest)):
+        for path, entry in table.items():
+            now = _stat(path)
+            if now is not None and list(now) == entry[:4]:
+                continue
+            if now is None or entry[4] is None or digest(path) != entry[4] or _stat(path) != now:
+                return Verdict(False, reason=f"{path} changed")
+            entry[:4] = now
+            record.refreshed = True
+    if record.git is not None:
+        from predguard.hooks.discovery import git_output
+
+        output = git_output(root)
+        if output is None or cache.content_hash(output) != record.git:
+            return Verdict(False, reason="git ls-files changed")
+    changed: set[str] = set()
+    for path, entry in record.scans.items():
+        now = _stat(path)
+        if now is not None and list(now) == entry[:4]:
+            continue
+        result = rescan(Path(path))
+        if result is None:
+            return Verdict(False, reason=f"{path} is gone or unreadable")
+        st, value = result
+        new = scan_digest(value)
+        if new != entry[4]:
+            changed.add(path)
+        record.scans[path] = [*_sig(st), new]
+        record.refreshed = True
+    return Verdict(True, frozenset(changed))
+
+
+def save(key: str, recorder: Recorder, results: Any, previous: Record | None = None) -> None:
+    """Keep what `recorder` saw (on top of `previous`, a validated record this run built on)."""
+    store = cache.active()
+    if store is None or not recorder.complete:
+        return
+    files = dict(previous.files) if previous else {}
+    dirs = dict(previous.dirs) if previous else {}
+    scans = dict(previous.scans) if previous else {}
+    for path, seen in recorder.dirs.items():
+        dirs[path] = _settled(path, seen, _names_digest)
+    for path, seen in recorder.files.items():
+        files[path] = _settled(path, seen, _content_digest)
+    for path, (seen, value) in recorder.scans.items():
+        scans[path] = [*seen, scan_digest(value)]
+    git = recorder.git if recorder.git is not None or previous is None else previous.git
+    store.put_record(KIND, key, {"files": files, "dirs": dirs, "scans": scans, "git": git, "results": results})
+
+
+def refresh(key: str, record: Record) -> None:
+    """Store a validated record whose stats moved, so the next run does not hash again."""
+    store = cache.active()
+    if store is not None and record.refreshed:
+        store.put_record(KIND, key, {"files": record.files, "dirs": record.dirs, "scans": record.scans,
+                                     "git": record.git, "results": record.results})
+
+
+def discard(key: str) -> None:
+    """Forget a record that no longer describes the tree (nor the images checked since)."""
+    store = cache.active()
+    if store is not None:
+        store.put_record(KIND, key, None)
+
+
+def _settled(path: str, seen: Sig, digest: Callable[[str], str | None]) -> list[Any]:
+    """[stat, hash] -- the hash only if the path is still as it was when the run read it."""
+    value = digest(path)
+    return [*seen, value if _stat(path) == seen else None]
