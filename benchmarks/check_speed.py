@@ -12,7 +12,8 @@ start included), timed with os.wait4: CPU = user + system of the process, wall, 
 Scenarios for predguard:
   cold      no cache (the cache directory is deleted before each run), every Dockerfile
   warm      nothing changed since the previous run, every Dockerfile
-  1 .py     one Python file edited, passed as pre-commit passes it (FILES)
+  1 .py     one Python file edited, passed as pre-commit passes it (FILES): once keeping its
+            imports (a comment), once with a new import (its importers are checked again)
   1 Dockerfile   one Dockerfile edited, passed as FILES
 Baselines, same tree, same run: grimp.build_graph cold (no cache) and warm (its own cache),
 `ruff analyze graph`, `deptry`. And the bundled example platform (examples/prediction-platform):
@@ -42,6 +43,9 @@ CORPORA = HERE / "check_speed.toml"
 BIN = Path(sys.executable).parent
 CACHE_DIR = ".predguard_cache"
 GNU_TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None  # for peak RSS only
+# Every tool runs as installed: with its bytecode (pip compiles at install; an editable checkout
+# writes it on the first run). PYTHONDONTWRITEBYTECODE would make each run compile its modules again.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,7 @@ def run_once(cmd: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -
     with tempfile.NamedTemporaryFile(prefix="rss-") as rss_file:
         wrapped = [GNU_TIME, "-f", "%M", "-o", rss_file.name, *cmd] if GNU_TIME else list(cmd)
         start = time.perf_counter()
-        proc = subprocess.Popen(wrapped, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(wrapped, cwd=cwd, env=env or ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         assert proc.stderr is not None
         err = proc.stderr.read()
         _, status, usage = os.wait4(proc.pid, 0)
@@ -166,15 +170,19 @@ def predguard_cmd(*args: str) -> list[str]:
 
 
 class Editor:
-    """Edits a file before each run (a new comment line, so size and content change) and restores it."""
+    """Edits a file before each run (a new comment line, so size and content change) and restores it.
+    With `imports`, each edit adds a deferred import that differs from the previous run's, so the
+    file's import scan changes too and every image whose closure holds it is checked again."""
 
-    def __init__(self, path: Path, comment: str = "#") -> None:
+    def __init__(self, path: Path, comment: str = "#", *, imports: bool = False) -> None:
         self.path = path
         self.original = path.read_bytes()
         self.comment = comment
+        self.imports = imports
 
     def __call__(self, i: int) -> None:
-        self.path.write_bytes(self.original + f"\n{self.comment} edit {i} {time.time_ns()}\n".encode())
+        added = f"\ndef _edit_{i}():\n    import {('json', 'csv')[i % 2]}\n" if self.imports else ""
+        self.path.write_bytes(self.original + f"\n{self.comment} edit {i} {time.time_ns()}\n{added}".encode())
 
     def restore(self) -> None:
         self.path.write_bytes(self.original)
@@ -190,8 +198,12 @@ def bench_corpus(corpus: dict, tree: Path, runs: int) -> list[Row]:
     rows.append(measure("predguard cold full check", full, tree, runs, before=clear_cache))
     rows.append(measure("predguard warm full check", full, tree, runs, prime=True))
     py = Editor(tree / corpus["changed_py"])
-    rows.append(measure(f"predguard 1 changed .py ({corpus['changed_py']})", predguard_cmd("--format", "json", corpus["changed_py"]),
-                        tree, runs, before=py, prime=True))
+    rows.append(measure(f"predguard 1 changed .py ({corpus['changed_py']}, same imports)",
+                        predguard_cmd("--format", "json", corpus["changed_py"]), tree, runs, before=py, prime=True))
+    py.restore()
+    py = Editor(tree / corpus["changed_py"], imports=True)
+    rows.append(measure(f"predguard 1 changed .py ({corpus['changed_py']}, a new import)",
+                        predguard_cmd("--format", "json", corpus["changed_py"]), tree, runs, before=py, prime=True))
     py.restore()
     df = Editor(tree / corpus["changed_dockerfile"])
     rows.append(measure(f"predguard 1 changed Dockerfile ({corpus['changed_dockerfile']})",
@@ -233,7 +245,7 @@ def bench_platform(runs: int) -> list[Row]:
         rows.append(measure("hook process, full check (warm)", predguard_cmd(), tree, runs, prime=True))
         precommit = BIN / "pre-commit"
         if precommit.exists() and shutil.which("git"):
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PRE_COMMIT"))}
+            env = {k: v for k, v in ENV.items() if not k.startswith(("GIT_", "PRE_COMMIT"))}
             env.update(PRE_COMMIT_HOME=str(Path(tmp, "pc-home")), GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@b",
                        GIT_COMMITTER_NAME="b", GIT_COMMITTER_EMAIL="b@b", GIT_CONFIG_NOSYSTEM="1", HOME=tmp)
             entry = " ".join(predguard_cmd())
@@ -288,14 +300,17 @@ def targets(rows: Sequence[Row], platform: Sequence[Row]) -> str:
         lines.append(f"| {what} | {fmt.format(measured)} {unit} | <= {fmt.format(limit)} {unit} | {'yes' if measured <= limit else 'NO'} |")
 
     cold, warm = by.get("predguard cold full check"), by.get("predguard warm full check")
-    one = by.get("predguard 1 changed .py")
+    one = next((r for r in rows if r.name.startswith("predguard 1 changed .py") and r.name.endswith("same imports)")), None)
+    new_import = next((r for r in rows if r.name.startswith("predguard 1 changed .py") and r.name.endswith("a new import)")), None)
     gcold, gwarm = by.get("grimp.build_graph cold"), by.get("grimp.build_graph warm")
     if cold and gcold:
         add("cold full check CPU / grimp cold CPU", cold.cpu / gcold.cpu, 2.0, "x", "{:.2f}")
     if warm and gwarm:
         add("warm full check CPU / grimp warm CPU", warm.cpu / gwarm.cpu, 1.0, "x", "{:.2f}")
     if one and warm:
-        add("1 changed .py CPU - warm full check CPU", (one.cpu - warm.cpu) * 1000, 50, "ms")
+        add("1 changed .py (same imports) CPU - warm full check CPU", (one.cpu - warm.cpu) * 1000, 50, "ms")
+    if new_import and warm:
+        add("1 changed .py (a new import) CPU - warm full check CPU", (new_import.cpu - warm.cpu) * 1000, 50, "ms")
     if rows:
         add("peak RSS of any predguard run", max(r.rss for r in rows if r.name.startswith("predguard")), 150, "MB")
     hook = next((r for r in platform if r.name.startswith("hook process, 1 changed")), None)
