@@ -45,7 +45,7 @@ from typing import TextIO
 
 from predguard.arguments import ArgumentParser
 from predguard.dates import iso_date_option
-from predguard.errors import EXIT_FINDINGS, EXIT_OK, EXIT_PENDING, InputError, run_cli
+from predguard.errors import EXIT_FINDINGS, EXIT_OK, InputError, run_cli
 from predguard.monitors.config import DEFAULT_STATE_PATH, FAIL_ON
 
 
@@ -94,6 +94,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, today:
     options = daily_parser().parse_args(args)
     from predguard.monitors.drift_job import load_config, run_daily  # after parsing: see backtest_main
     from predguard.monitors.drift_render import daily_json, render_text
+    from predguard.monitors.outbox import delivery_exit_code
 
     config = load_config(options.config)
     as_of = _in_range(options.as_of or today, "--as-of")
@@ -123,8 +124,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, today:
     firing = {kind for verdict in run.verdicts for kind in verdict.firing}
     if fail_on != "never" and fail_on in firing:
         return EXIT_FINDINGS
-    undelivered = run.pending or any(s.sent is False for s in run.sent)
-    return EXIT_PENDING if undelivered else EXIT_OK
+    return delivery_exit_code(run.sent, run.pending)
 
 
 def backtest_main(argv: Sequence[str], *, out: TextIO, today: dt.date) -> int:

@@ -14,19 +14,22 @@ message's metadata) and records the message it finds instead of posting a second
 notifier without it (webhook) keeps the window: a crash between Slack accepting and the outbox
 recording repeats the message once, chosen over losing it. `in_flight()` lists notifications
 claimed by a deliverer within its lease, so a rerun can say that an alert is pending.
+`delivery_exit_code` is how a command tells its scheduler that a notification is not delivered.
 """
 from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterable, Sized
 from typing import Protocol
 
 from predguard.monitors.alerting.delivery import Delivery, Notifier
 from predguard.monitors.model import ALERT_KINDS, AnyNotification
+from predguard.errors import EXIT_OK, EXIT_PENDING
 from predguard.monitors.serialize import notification_from_json, notification_to_json
 from predguard.outbox import Entry, InFlight, Outbox, Waiting
 
-__all__ = ["InFlight", "NotificationOutbox", "Threads"]
+__all__ = ["Attempt", "InFlight", "NotificationOutbox", "Threads", "delivery_exit_code"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,23 @@ class Threads(Protocol):
     def thread_ts(self, fp: str) -> str | None: ...
 
     def set_thread_ts(self, fp: str, ts: str) -> None: ...
+
+
+class Attempt(Protocol):
+    """One delivery as a command reports it: sent True, False (kept for the next run or
+    dead-lettered), None (a dry run)."""
+
+    @property
+    def sent(self) -> bool | None: ...
+
+
+def delivery_exit_code(attempts: Iterable[Attempt], in_flight: Sized) -> int:
+    """EXIT_PENDING (75) while a notification stays in the outbox undelivered -- this run's
+    delivery failed (kept for the next run, or dead-lettered) or another run holds it within its
+    lease -- else EXIT_OK. Findings (exit 1) are the command's own and win over this."""
+    if len(in_flight) or any(a.sent is False for a in attempts):
+        return EXIT_PENDING
+    return EXIT_OK
 
 
 class NotificationOutbox(Outbox):

@@ -20,7 +20,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -56,6 +56,28 @@ class Sent:
             return "posted"
         where = "kept in the outbox for the next run" if self.retryable else "dead-lettered (kept in the outbox, not retried)"
         return f"not posted ({self.error}); {where}"
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A report another run claimed within its lease: posted or not, nobody knows yet."""
+
+    key: str
+    kind: str
+    claimed_at: str  # ISO 8601, UTC
+    retry_after: str  # after this, a run posts it (or finds it already posted, with a bot token)
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def state_text(self) -> str:
+        return f"PENDING — another run claimed it at {self.claimed_at} and its fate is unknown; a run after {self.retry_after} posts it (or finds it already posted)"
+
+
+@dataclass(frozen=True)
+class Deliveries:
+    sent: list[Sent] = field(default_factory=list)  # what this run tried
+    pending: list[Pending] = field(default_factory=list)  # claimed by another run
 
 
 def step(
@@ -184,7 +206,7 @@ def notify(
     out: TextIO,
     bigquery: Any = None,
     environ: dict[str, str] | None = None,
-) -> list[Sent]:
+) -> Deliveries:
     from predguard.monitors.alerting import build_notifier
 
     state_file = state_path or config.state or DEFAULT_STATE_PATH
@@ -194,7 +216,7 @@ def notify(
     records = store.load() if store is not None else {}
     changed, notification = step(records, report, notify_on=config.notify_on, repeat_days=config.repeat_days)
     if dry_run or store is None:
-        return [Sent(notification.key, notification.kind, None)] if notification else []
+        return Deliveries([Sent(notification.key, notification.kind, None)] if notification else [])
     from predguard.monitors.outbox import NotificationOutbox
 
     # Durable first: into the outbox, then the state moves on, then delivery (old leftovers too).
@@ -203,17 +225,21 @@ def notify(
             outbox.enqueue(notification)
         store.save(changed.values())
         if not outbox.depth():
-            return []
+            return Deliveries()
         if notifier is None:
             notifier = build_notifier(config.slack, out=out, chart_dir=state_file.parent, environ=environ)
         results = outbox.deliver_pending(notifier)
+        pending = [
+            Pending(p.key, p.kind, p.claimed_at.isoformat(timespec="seconds"), p.retry_after.isoformat(timespec="seconds"))
+            for p in outbox.in_flight()
+        ]
     for key, delivery in results:
         # This run's announcement opened a thread: its checks' later reminder and recovery go there.
         if notification is not None and key == notification.key and notification.kind == "validation" and delivery.ok and delivery.ts:
             for fp, record in changed.items():
                 if record.firing:
                     store.set_thread_ts(fp, delivery.ts)
-    return [Sent(key, key.split(":")[2], d.ok, d.error, d.retryable) for key, d in results]
+    return Deliveries([Sent(key, key.split(":")[2], d.ok, d.error, d.retryable) for key, d in results], pending)
 
 
 def _state_store(config: ValidateConfig, path: Path, dry_run: bool, bigquery: Any) -> StateStore | None:

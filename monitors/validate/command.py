@@ -5,7 +5,9 @@
     predguard validate --emit-sql [--output FILE] [--config FILE]
 
 Exit codes: 0 when no check is at `error`, 1 when one is, 2 for bad input (configuration,
-arguments) — one line naming the check or option.
+arguments) — one line naming the check or option; 75 (EX_TEMPFAIL, as `predguard drift`) when
+no check is at `error` but the report was not delivered: its post failed (kept in the outbox for
+the next run, or dead-lettered; the output says which) or another run holds it within its lease.
 """
 from __future__ import annotations
 
@@ -79,19 +81,23 @@ def main(
         warehouse.close()
 
     messages = io.StringIO()
+    from predguard.monitors.outbox import delivery_exit_code
     from predguard.monitors.validate.alerts import notify
 
-    sent = notify(config, report, dry_run=options.dry_run, state_path=options.state, out=messages, bigquery=bigquery, environ=environ)
+    done = notify(config, report, dry_run=options.dry_run, state_path=options.state, out=messages, bigquery=bigquery, environ=environ)
     if options.format == "json":
-        out.write(render.render_json(report, {"notifications": [s.to_json() for s in sent]}))
+        extra = {"notifications": [s.to_json() for s in done.sent], "pending": [p.to_json() for p in done.pending]}
+        out.write(render.render_json(report, extra))
         sys.stderr.write(messages.getvalue())
     else:
         out.write(render.render_text(report))
-        for s in sent:
+        for s in done.sent:
             out.write(f"{s.kind}: {s.state_text()}\n")
+        for p in done.pending:
+            out.write(f"{p.kind}: {p.state_text()}\n")
         if messages.getvalue():
             out.write("\n" + messages.getvalue())
-    return EXIT_FINDINGS if report.overall == "error" else EXIT_OK
+    return EXIT_FINDINGS if report.overall == "error" else delivery_exit_code(done.sent, done.pending)
 
 
 def _emit_sql(config: ValidateConfig, warehouse: Warehouse, output: Path | None, out: TextIO) -> int:

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import json
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from predguard.monitors.state import AlertRecord
 from predguard.monitors.validate.alerts import step
 from predguard.monitors.validate.model import CheckResult, Report
 from tests.monitors.validate.helpers import GAME_DAY, POST_GAME_NOW, PRE_GAME_NOW, copy_example, rewrite_csv, run, run_json
-from tests.support.slack_server import TOKEN
+from tests.support.slack_server import TOKEN, Reply
 
 NOTIFY = frozenset({"warn", "error"})
 
@@ -152,3 +153,70 @@ def test_the_webhook_posts_the_report_without_a_chart_note(slack_server) -> None
     (posted,) = slack_server.posted_messages()
     assert posted["text"].startswith("Data validation 2026-01-01 (post_game): 1 error")
     assert CHART_NOTE not in posted["text"] and CHART_NOTE not in json.dumps(posted["blocks"])
+
+
+def test_a_failed_post_of_an_error_report_still_exits_1(tmp_path: Path, slack_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = slack_project(tmp_path, slack_server, monkeypatch)
+    slack_server.always("/api/chat.postMessage", Reply(500))
+    code, first = run_json("--config", str(config), "--date", GAME_DAY, "--now", POST_GAME_NOW, environ={"SLACK_BOT_TOKEN": TOKEN})
+    assert code == 1  # a check at error wins over the undelivered report, as in `predguard drift`
+    assert [(n["kind"], n["sent"], n["retryable"]) for n in first["notifications"]] == [("validation", False, True)]
+
+
+@pytest.mark.parametrize(
+    ("reply", "says", "retried"),
+    [
+        pytest.param(Reply(500), "kept in the outbox for the next run", True, id="retryable"),
+        pytest.param(Reply.api_error("channel_not_found"), "dead-lettered", False, id="dead-lettered"),
+    ],
+)
+def test_a_report_that_could_not_be_posted_is_exit_75_not_0(
+    tmp_path: Path, slack_server, monkeypatch: pytest.MonkeyPatch, reply: Reply, says: str, retried: bool
+) -> None:
+    config = slack_project(tmp_path, slack_server, monkeypatch)
+    environ = {"SLACK_BOT_TOKEN": TOKEN}
+    code, _ = run_json("--config", str(config), "--date", GAME_DAY, "--now", POST_GAME_NOW, environ=environ)
+    assert code == 1 and len(slack_server.posted_messages()) == 1  # the problem, posted
+    grade_the_game_day(config.parent / "data")
+    slack_server.always("/api/chat.postMessage", reply)
+    code, text = run("--config", str(config), "--date", GAME_DAY, "--now", "2026-01-31T14:20:00Z", environ=environ)
+    assert code == 75, text  # every check ok, but Slack does not have the recovery: a scheduler must see it
+    assert "resolved: not posted" in text and says in text
+    slack_server.always("/api/chat.postMessage", None)
+    code, later = run_json("--config", str(config), "--date", GAME_DAY, "--now", "2026-01-31T14:30:00Z", environ=environ)
+    assert code == 0
+    assert [(n["kind"], n["sent"]) for n in later["notifications"]] == ([("resolved", True)] if retried else [])
+    assert len(slack_server.posted_messages()) == (2 if retried else 1)
+
+
+def test_a_report_another_run_is_posting_is_pending_exit_75(tmp_path: Path, slack_server, monkeypatch: pytest.MonkeyPatch) -> None:
+    from predguard.monitors.alerting.delivery import Delivery
+
+    config = slack_project(tmp_path, slack_server, monkeypatch)
+    environ = {"SLACK_BOT_TOKEN": TOKEN}
+    slack_server.always("/api/chat.postMessage", Reply(500))
+    _, first = run_json("--config", str(config), "--date", GAME_DAY, "--now", POST_GAME_NOW, environ=environ)
+    (kept,) = first["notifications"]  # the problem report waits in the outbox
+    slack_server.always("/api/chat.postMessage", None)
+    grade_the_game_day(config.parent / "data")
+    claimed, release = threading.Event(), threading.Event()
+
+    def hold(_entry: object) -> Delivery:  # another run, in the middle of sending it
+        claimed.set()
+        release.wait(30)
+        return Delivery.failed("interrupted", retryable=True)
+
+    with Outbox(tmp_path / ".predguard" / "validate-outbox.sqlite") as other:
+        deliverer = threading.Thread(target=other.deliver, args=(hold,))
+        deliverer.start()
+        try:
+            assert claimed.wait(10)
+            code, out = run_json("--config", str(config), "--date", GAME_DAY, "--now", "2026-01-31T14:20:00Z", environ=environ)
+            code_text, text = run("--config", str(config), "--date", GAME_DAY, "--now", "2026-01-31T14:25:00Z", environ=environ)
+        finally:
+            release.set()
+            deliverer.join()
+    assert code == 75 and code_text == 75, (out, text)  # every check ok, but the report's fate is unknown
+    (pending,) = out["pending"]
+    assert pending["key"] == kept["key"] and pending["kind"] == "validation" and pending["retry_after"] > pending["claimed_at"]
+    assert "validation: PENDING — another run claimed it at" in text
