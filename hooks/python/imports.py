@@ -12,6 +12,7 @@ generated module costs one parse and a few bytes of cache.
 from __future__ import annotations
 
 import ast
+import bisect
 import io
 import os
 import re
@@ -215,30 +216,48 @@ def _catches_import_error(handler: ast.ExceptHandler) -> bool:
     return False
 
 
+def _lines_containing(text: str, word: str) -> list[int]:
+    """The 1-based numbers of the lines of `text` that contain `word`, ascending (lines end at
+    \\r\\n, \\r or \\n, as the parser counts them)."""
+    found: list[int] = []
+    line, position = 1, 0
+    single = "\r" not in text  # then counting "\n" in C is enough
+    for match in re.finditer(word, text):
+        start = match.start()
+        line += text.count("\n", position, start) if single else len(_NEWLINE.findall(text, position, start))
+        position = start
+        if not found or found[-1] != line:
+            found.append(line)
+    return found
+
+
 class _Collector(ast.NodeVisitor):
     """Walks the whole tree (function and class bodies included), tracking `try` optionality."""
 
     def __init__(self, text: str) -> None:
         self.found: list[ImportRef] = []
         self._text = text
-        self._lines = _NEWLINE.split(text)
-        # offset of each line in `text`, to skip statements that cannot import
-        self._starts = [0, *(match.end() for match in _NEWLINE.finditer(text)), len(text)]
+        self._ascii = text.isascii()  # then a UTF-8 byte column is the character column
+        self._lines: list[str] | None = None
+        self._import_lines = _lines_containing(text, "import")
         self._optional = 0
 
     def visit(self, node: ast.AST) -> None:
         # Every import form contains the word "import" (import, from ... import, import_module,
-        # __import__): a statement whose text lacks it is skipped whole. Generated modules are
-        # mostly huge literal tables, so this halves the cost of a 5 MB file.
+        # __import__): a statement none of whose lines has it is skipped whole. Generated modules
+        # are mostly huge literal tables, so this halves the cost of a 5 MB file.
         if isinstance(node, ast.stmt) and node.end_lineno is not None:
-            start = self._starts[node.lineno - 1]
-            end = self._starts[min(node.end_lineno, len(self._starts) - 1)]
-            if self._text.find("import", start, end) < 0:
+            at = bisect.bisect_left(self._import_lines, node.lineno)
+            if at == len(self._import_lines) or self._import_lines[at] > node.end_lineno:
                 return
         super().visit(node)
 
     def _column(self, node: ast.stmt | ast.expr) -> int:
         # col_offset counts UTF-8 bytes; report characters, 1-based.
+        if self._ascii:
+            return node.col_offset + 1
+        if self._lines is None:
+            self._lines = _NEWLINE.split(self._text)
         line = self._lines[node.lineno - 1] if 0 < node.lineno <= len(self._lines) else ""
         return len(line.encode("utf-8")[: node.col_offset].decode("utf-8", "replace")) + 1
 

@@ -140,3 +140,10 @@ def test_unreadable_files_are_problems(tmp_path: Path, kind: str) -> None:
     parsed = parse_file(path)
     assert parsed.imports == () and parsed.problem is not None
     assert parsed.problem.message.startswith("cannot be read")
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"], ids=["lf", "crlf", "cr"])
+def test_line_numbers_count_every_newline_the_parser_counts(tmp_path: Path, newline: str) -> None:
+    """Statements are skipped by the lines that mention `import`: the numbering must be the parser's."""
+    source = newline.join(["x = 1", "def f():", "    y = 2", "    import a", "TABLE = [", "    1,", "]", "import b", ""])
+    assert refs(tmp_path, source.encode()) == [("a", 0, (), 4, False), ("b", 0, (), 8, False)]
