@@ -178,6 +178,9 @@ def _substitute(text: str, defaults: Mapping[str, object]) -> str:
 
 
 _SCRIPT_NAMES = ("Makefile", "makefile", "GNUmakefile")
+# The words _from_script acts on, as they read once quotes and backslashes are gone (`do"ck"er`).
+_MAY_BUILD = re.compile(r"docker|gcloud|cp")
+_UNQUOTED = re.compile(r"[\"'\\]")
 _SCRIPT_SUFFIXES = (".sh", ".mk", ".bash")
 _MAX_SCRIPT_BYTES = 512 * 1024
 
@@ -205,6 +208,8 @@ def _from_script(path: Path, target: Path) -> Path | None:
     base = path.parent
     copied_here = False
     for line in text.replace("\\\n", " ").splitlines():
+        if not _MAY_BUILD.search(_UNQUOTED.sub("", line)):
+            continue  # shlex is slow, and most lines of a script neither build nor copy a Dockerfile
         try:
             words = shlex.split(line, comments=True)
         except ValueError:
