@@ -148,7 +148,7 @@ class Cache:
                 fd, temp = tempfile.mkstemp(prefix=f".{kind}.", suffix=".tmp", dir=self.directory)
                 try:
                     with os.fdopen(fd, "w", encoding="utf-8") as out:
-                        json.dump(document, out, separators=(",", ":"))
+                        out.write(json.dumps(document, separators=(",", ":")))  # dumps: the C encoder; dump is pure Python
                     os.replace(temp, self._file(kind))
                 except BaseException:
                     with contextlib.suppress(OSError):
