@@ -37,6 +37,7 @@ from predguard.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, InputError, run
 from predguard.paths import display_path
 
 if TYPE_CHECKING:  # the Dockerfile model and the import analysis load only when something is checked
+    from predguard.hooks import replay
     from predguard.hooks.dockerfile.build import Interpreted
     from predguard.hooks.python.closure import CheckResult
 
@@ -92,7 +93,10 @@ def _encode_run(dockerfiles: Sequence[Path], contexts: dict[Path, _Context | _No
     return out
 
 
-def _decode_run(value: Any) -> tuple[list[Path], dict[Path, _Context | _NoContext], dict[Path, _Outcome]] | None:
+_Saved = tuple[list[Path], dict[Path, "_Context | _NoContext"], dict[Path, _Outcome]]
+
+
+def _decode_run(value: Any) -> _Saved | None:
     """_encode_run's value back, or None for anything malformed (then everything is checked)."""
     def tuples(fields: dict[str, Any]) -> dict[str, Any]:
         return {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
@@ -198,7 +202,7 @@ def _outcomes(root: Path, config: Config, changed: Sequence[Path]) -> list[_Outc
     if recorder is not None and config.source is not None:
         recorder.file(os.path.abspath(config.source))  # read before the recording began
     record = replay.load(key) if recorder is not None else None
-    verdict = replay.validate(record, root, _rescan) if record is not None else None
+    verdict = replay.validate(record, root, _rescan, [os.fspath(c) for c in changed]) if record is not None else None
     saved = _decode_run(record.results) if record is not None and verdict is not None and verdict.valid else None
     if verdict is not None and not verdict.valid:
         log.debug("the last run's record is stale (%s): checking", verdict.reason)
@@ -214,23 +218,47 @@ def _outcomes(root: Path, config: Config, changed: Sequence[Path]) -> list[_Outc
         if recorder is not None:
             replay.save(key, recorder, _encode_run(dockerfiles, contexts, outcomes))
         return list(outcomes.values())
+    return _replayed(key, record, verdict, saved, root, config, changed)
 
-    dockerfiles, light_contexts, outcomes = saved
+
+def _replayed(key: str, record: replay.Record, verdict: replay.Verdict, saved: _Saved, root: Path, config: Config,
+              changed: Sequence[Path]) -> list[_Outcome]:
+    """The recorded outcomes, re-checking the images a changed import scan can affect and, when the
+    commit's own files explain what changed (verdict.explained), every image its FILES select."""
+    from predguard.hooks import replay
+
+    dockerfiles, contexts, outcomes = saved
+    checked: dict[Path, _Outcome] = {}
+
+    def check(df: Path) -> _Outcome:
+        if df not in checked:
+            contexts[df] = _context(df, root, config)
+            checked[df] = _checked(df, root, config, contexts[df])
+        return checked[df]
+
     rescanned = {_resolved(Path(p)) for p in verdict.rescanned}
-    stale = [df for df in dockerfiles if outcomes[df].closure & rescanned]
-    with _sharing() if stale else contextlib.nullcontext():
-        for df in stale:  # a Python file they import now imports something else: check them again
-            light_contexts[df] = _context(df, root, config)
-            outcomes[df] = _checked(df, root, config, light_contexts[df])
-    log.debug("reused the last run's results: %d Dockerfiles replayed, %d checked again", len(dockerfiles) - len(stale), len(stale))
-    if stale and recorder is not None:
-        replay.save(key, recorder, _encode_run(dockerfiles, light_contexts, outcomes), previous=record)
+    with _sharing() if rescanned or verdict.explained else contextlib.nullcontext():
+        if verdict.explained:  # a Dockerfile may have come or gone
+            dockerfiles = _dockerfiles(root, config)
+            for df in dockerfiles:
+                if df not in outcomes:
+                    check(df)
+        for df in dockerfiles:
+            if outcomes[df].closure & rescanned if df in outcomes else False:
+                check(df)  # a Python file it imports now imports something else
+        selected: list[_Outcome] | None = None
+        if changed:
+            # Every image's selection record is as fresh as the run record just validated.
+            pick = check if verdict.explained else (lambda df: checked.get(df) or outcomes[df])
+            selected = _affected_outcomes(dockerfiles, contexts, changed, root, config, pick, records_fresh=True)
+    outcomes = {df: checked.get(df) or outcomes[df] for df in dockerfiles}
+    log.debug("reused the last run's results: %d Dockerfiles replayed, %d checked again", len(dockerfiles) - len(checked), len(checked))
+    recorder = replay.active()
+    if (checked or verdict.explained) and recorder is not None:
+        replay.save(key, recorder, _encode_run(dockerfiles, contexts, outcomes), previous=record, verdict=verdict)
     else:
         replay.refresh(key, record)
-    if changed:
-        # Every image's selection record is as fresh as the run record just validated.
-        return _affected_outcomes(dockerfiles, light_contexts, changed, root, config, outcomes.__getitem__, records_fresh=True)
-    return [outcomes[df] for df in dockerfiles]
+    return selected if selected is not None else list(outcomes.values())
 
 
 def _rescan(path: Path) -> tuple[os.stat_result, object] | None:

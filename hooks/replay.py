@@ -28,10 +28,9 @@ taken when the file was read, so a file edited during the run never looks unchan
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,14 +52,15 @@ def _stat(path: str) -> Sig | None:
         return None
 
 
-def _names_digest(directory: str) -> str | None:
+def _names(directory: str) -> list[str] | None:
+    """The directory's entry names, sorted (None: not a readable directory)."""
     try:
         names = sorted(os.listdir(directory))
     except (OSError, ValueError):
         return None
     if directory == _cache_parent:  # the cache directory comes and goes: not the repository's content
         names = [n for n in names if n != _cache_name]
-    return cache.content_hash("\0".join(names).encode("utf-8", "surrogateescape"))
+    return names
 
 
 _cache_parent, _cache_name = "", ""
@@ -80,8 +80,9 @@ def _content_digest(path: str) -> str | None:
 
 
 def scan_digest(value: Any) -> str:
-    """The hash of a scan as the persistent cache stores it (predguard.hooks.python.imports)."""
-    return cache.content_hash(json.dumps(value, sort_keys=True, separators=(",", ":")).encode())
+    """The hash of a scan as the persistent cache stores it (predguard.hooks.python.imports). Its
+    repr is as stable as JSON (plain lists, dicts built in line order, strings, numbers) and cheaper."""
+    return cache.content_hash(repr(value).encode("utf-8", "surrogatepass"))
 
 
 class Recorder:
@@ -92,7 +93,8 @@ class Recorder:
         self.files: dict[str, Sig] = {}
         self.dirs: dict[str, Sig] = {}
         self.scans: dict[str, tuple[Sig, Any]] = {}  # path -> (stat when read, scan as cached)
-        self.git: str | None = None
+        self.git: str | None = None  # what discovery took from git (None: not a git work tree)
+        self.git_seen = False
         self.complete = True  # False once something was read that the record cannot describe
 
     def _skip(self, path: str) -> bool:
@@ -209,13 +211,14 @@ def probed(path: Path) -> None:
 def git_listed(output: bytes | None) -> None:
     """`git ls-files` answered `output` (None: not a git work tree)."""
     if _active is not None:
-        _active.git = None if output is None else cache.content_hash(output)
+        _active.git = _git_digest(output)
+        _active.git_seen = True
 
 
 @dataclass
 class Record:
     files: dict[str, list[Any]]  # path -> [size, mtime_ns, ctime_ns, ino, content hash]
-    dirs: dict[str, list[Any]]  # path -> [size, mtime_ns, ctime_ns, ino, names hash]
+    dirs: dict[str, list[Any]]  # path -> [size, mtime_ns, ctime_ns, ino, sorted names]
     scans: dict[str, list[Any]]  # path -> [size, mtime_ns, ctime_ns, ino, scan hash]
     git: str | None
     results: Any  # what the caller keeps (its outcomes), opaque here
@@ -224,9 +227,14 @@ class Record:
 
 @dataclass(frozen=True)
 class Verdict:
-    valid: bool  # False: something other than a scan changed; the record says nothing
+    valid: bool  # False: the record says nothing about this tree
     rescanned: frozenset[str] = frozenset()  # Python files whose scan changed (valid records only)
+    explained: frozenset[str] = frozenset()  # entries changed by the commit's own files (valid records only)
     reason: str = ""  # what changed first, when not valid (for the debug log)
+
+
+def _invalid(reason: str) -> Verdict:
+    return Verdict(False, reason=reason)
 
 
 def load(key: str) -> Record | None:
@@ -244,23 +252,53 @@ def load(key: str) -> Record | None:
     return record
 
 
-def validate(record: Record, root: Path, rescan: Callable[[Path], tuple[os.stat_result, Any] | None]) -> Verdict:
-    """Is everything the record read as it was? Refreshes the stats of what only moved."""
-    for table, digest in ((record.dirs, _names_digest), (record.files, _content_digest)):
-        for path, entry in table.items():
-            now = _stat(path)
-            if now is not None and list(now) == entry[:4]:
-                continue
-            if now is None or entry[4] is None or digest(path) != entry[4] or _stat(path) != now:
-                return Verdict(False, reason=f"{path} changed")
+def validate(record: Record, root: Path, rescan: Callable[[Path], tuple[os.stat_result, Any] | None],
+             commit: Collection[str] = ()) -> Verdict:
+    """Is everything the record read as it was? Refreshes the stats of what only moved.
+
+    `commit`: the changed files given as FILES (absolute). A change the caller's selection judges
+    by itself is *explained* rather than fatal: a Dockerfile's or .dockerignore's content, a Python
+    module's scan, one of them added or removed (its directory's names). The caller re-checks
+    every image that selection picks and keeps the others' results."""
+    judged = {p for p in commit if _judged_by_selection(p)}
+    around = {str(parent) for p in judged for parent in Path(p).parents} | judged  # new directories too
+    explained: set[str] = set()
+    for path, entry in record.dirs.items():
+        now = _stat(path)
+        if now is not None and list(now) == entry[:4]:
+            continue
+        if now is None and path in around:  # a directory the commit emptied and removed
+            explained.add(path)
+            continue
+        names = _names(path)
+        if now is None or names is None or entry[4] is None or _stat(path) != now:
+            return _invalid(f"{path} changed")
+        if names != entry[4]:
+            moved = set(names).symmetric_difference(entry[4])
+            if not all(os.path.join(path, name) in around for name in moved):
+                return _invalid(f"{path}: {', '.join(sorted(moved)[:3])} came or went")
+            explained.add(path)
+            continue
+        entry[:4] = now
+        record.refreshed = True
+    for path, entry in record.files.items():
+        now = _stat(path)
+        if now is not None and list(now) == entry[:4]:
+            continue
+        if now is not None and entry[4] is not None and _content_digest(path) == entry[4] and _stat(path) == now:
             entry[:4] = now
             record.refreshed = True
+        elif path in judged and not path.endswith(_PYTHON):  # a .py file read other than by the scanner is not
+            explained.add(path)
+        else:
+            return _invalid(f"{path} changed")
     if record.git is not None:
         from predguard.hooks.discovery import git_output
 
-        output = git_output(root)
-        if output is None or cache.content_hash(output) != record.git:
-            return Verdict(False, reason="git ls-files changed")
+        if _git_digest(git_output(root)) != record.git:
+            if not any(_is_dockerfile(p) for p in judged):
+                return _invalid("the Dockerfiles git tracks changed")
+            explained.add(_GIT)
     changed: set[str] = set()
     for path, entry in record.scans.items():
         now = _stat(path)
@@ -268,31 +306,78 @@ def validate(record: Record, root: Path, rescan: Callable[[Path], tuple[os.stat_
             continue
         result = rescan(Path(path))
         if result is None:
-            return Verdict(False, reason=f"{path} is gone or unreadable")
+            if path in judged:  # deleted by the commit
+                explained.add(path)
+                continue
+            return _invalid(f"{path} is gone or unreadable")
         st, value = result
         new = scan_digest(value)
         if new != entry[4]:
             changed.add(path)
         record.scans[path] = [*_sig(st), new]
         record.refreshed = True
-    return Verdict(True, frozenset(changed))
+    return Verdict(True, frozenset(changed), frozenset(explained))
 
 
-def save(key: str, recorder: Recorder, results: Any, previous: Record | None = None) -> None:
-    """Keep what `recorder` saw (on top of `previous`, a validated record this run built on)."""
+_GIT = "git ls-files"
+_PYTHON = (".py", ".pyi")
+
+
+def _is_dockerfile(path: str) -> bool:
+    from predguard.hooks.discovery import is_dockerfile
+
+    return is_dockerfile(os.path.basename(path))
+
+
+def _judged_by_selection(path: str) -> bool:
+    """Files whose change the FILES selection (check_dockerfiles._affected_outcomes) attributes to
+    the images it can affect. Not requirement or project files: every image's fix suggestions
+    read those of the whole repository (hooks/installs/elsewhere.py)."""
+    name = os.path.basename(path)
+    return _is_dockerfile(path) or name.endswith(".dockerignore") or (name.endswith(_PYTHON) and name != "setup.py")
+
+
+def _git_digest(output: bytes | None) -> str | None:
+    """What discovery takes from `git ls-files`: which Dockerfiles are tracked."""
+    if output is None:
+        return None
+    tracked = sorted(p for p in output.split(b"\0") if p and _is_dockerfile(os.fsdecode(p)))
+    return cache.content_hash(b"\0".join(tracked))
+
+
+def save(key: str, recorder: Recorder, results: Any, previous: Record | None = None, verdict: Verdict | None = None) -> None:
+    """Keep what `recorder` saw, on top of `previous` (a record this run validated as `verdict`).
+    Entries the commit explained take their state now: the images they could affect were re-checked."""
     store = cache.active()
     if store is None or not recorder.complete:
         return
     files = dict(previous.files) if previous else {}
     dirs = dict(previous.dirs) if previous else {}
     scans = dict(previous.scans) if previous else {}
+    git = previous.git if previous else None
+    for path in verdict.explained if verdict else ():
+        if path in dirs and path not in recorder.dirs:  # (git: the caller's discovery asked it again)
+            seen = _stat(path)
+            if seen is None:
+                del dirs[path]
+            else:
+                dirs[path] = _settled(path, seen, _names)
+        elif path in files and path not in recorder.files:
+            seen = _stat(path)
+            if seen is None:
+                del files[path]
+            else:
+                files[path] = _settled(path, seen, _content_digest)
+        elif path in scans and path not in recorder.scans:
+            del scans[path]  # deleted by the commit
     for path, seen in recorder.dirs.items():
-        dirs[path] = _settled(path, seen, _names_digest)
+        dirs[path] = _settled(path, seen, _names)
     for path, seen in recorder.files.items():
         files[path] = _settled(path, seen, _content_digest)
     for path, (seen, value) in recorder.scans.items():
         scans[path] = [*seen, scan_digest(value)]
-    git = recorder.git if recorder.git is not None or previous is None else previous.git
+    if recorder.git_seen:
+        git = recorder.git
     store.put_record(KIND, key, {"files": files, "dirs": dirs, "scans": scans, "git": git, "results": results})
 
 
@@ -311,7 +396,7 @@ def discard(key: str) -> None:
         store.put_record(KIND, key, None)
 
 
-def _settled(path: str, seen: Sig, digest: Callable[[str], str | None]) -> list[Any]:
+def _settled(path: str, seen: Sig, digest: Callable[[str], Any]) -> list[Any]:
     """[stat, hash] -- the hash only if the path is still as it was when the run read it."""
     value = digest(path)
     return [*seen, value if _stat(path) == seen else None]

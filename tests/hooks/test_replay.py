@@ -198,3 +198,66 @@ def test_runs_in_one_process_see_changes_between_them(tree: tuple[Path, Path]) -
     (root / "shared/later.py").unlink()
     assert in_process() == before
     assert sys.modules["predguard.hooks.replay"].active() is None
+
+
+# --- commits: what changed is the commit's own files (FILES), as pre-commit passes them ------------
+
+
+def test_a_committed_dockerfile_is_checked_and_the_record_lives_on(tree: tuple[Path, Path]) -> None:
+    root, cache_dir = tree
+    dockerfile = root / "a/Dockerfile"
+    dockerfile.write_text(dockerfile.read_text().replace("COPY shared/ ./shared/", "COPY shared/common.py ./shared/"))
+    assert same_as_without_cache(root, cache_dir, "a/Dockerfile") == (1, 1)  # a checked, b kept
+    assert "shared.only_a" in modules(report(root, cache_dir)[1])
+    assert same_as_without_cache(root, cache_dir) == (2, 0)
+
+
+def test_a_committed_new_module_that_nothing_imports_checks_nothing(tree: tuple[Path, Path]) -> None:
+    root, cache_dir = tree
+    (root / "shared/brand_new.py").write_text("N = 1\n")
+    (root / "tools").mkdir()
+    (root / "tools/__init__.py").write_text("")
+    (root / "tools/release.py").write_text("import shared.common\n")
+    assert same_as_without_cache(root, cache_dir, "shared/brand_new.py", "tools/__init__.py", "tools/release.py") == (2, 0)
+    assert report(root, cache_dir, "shared/brand_new.py")[1]["dockerfiles"] == []
+    assert same_as_without_cache(root, cache_dir) == (2, 0)
+
+
+def test_a_committed_module_that_an_import_now_finds_checks_its_importers(tree: tuple[Path, Path]) -> None:
+    root, cache_dir = tree
+    (root / "shared/later.py").write_text("import extras_not_copied\n")
+    assert same_as_without_cache(root, cache_dir, "shared/later.py") == (1, 1)  # b tries shared.later
+    assert same_as_without_cache(root, cache_dir) == (2, 0)
+
+
+def test_a_committed_deletion_checks_the_images_that_held_it(tree: tuple[Path, Path]) -> None:
+    root, cache_dir = tree
+    (root / "shared/only_a.py").unlink()
+    assert same_as_without_cache(root, cache_dir, "shared/only_a.py") == (0, 2)  # deleted in both contexts
+    assert same_as_without_cache(root, cache_dir) == (2, 0)
+
+
+def test_a_committed_new_dockerfile_is_checked(tmp_path: Path) -> None:
+    root = two_images_sharing_a_root_context(tmp_path / "repo")
+    cache_dir = tmp_path / "cache"
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    subprocess.run(["git", "init", "-q", "."], cwd=root, check=True, env=env)
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True, env=env)
+    assert same_as_without_cache(root, cache_dir) is None
+    (root / "c").mkdir()
+    (root / "c/Dockerfile").write_text('FROM python:3.12-slim\nWORKDIR /app\nCOPY a/ ./a/\nCMD ["python", "-m", "a.main"]\n')
+    subprocess.run(["git", "add", "c/Dockerfile"], cwd=root, check=True, env=env)
+    assert same_as_without_cache(root, cache_dir, "c/Dockerfile") == (2, 1)
+    assert [d["path"] for d in report(root, cache_dir)[1]["dockerfiles"]] == ["a/Dockerfile", "b/Dockerfile", "c/Dockerfile"]
+    assert same_as_without_cache(root, cache_dir) == (3, 0)
+
+
+def test_a_change_outside_the_commit_drops_the_record(tree: tuple[Path, Path]) -> None:
+    """requirements files are read for every image's fix suggestions: not the commit's to explain."""
+    root, cache_dir = tree
+    (root / "requirements.txt").write_text("requests==2.32.0\n")
+    common = root / "shared/common.py"
+    common.write_text(common.read_text() + "# edited\n")
+    assert same_as_without_cache(root, cache_dir, "shared/common.py", "requirements.txt") is None
+    assert same_as_without_cache(root, cache_dir) is None  # dropped: the next full run records again
+    assert same_as_without_cache(root, cache_dir) == (2, 0)
