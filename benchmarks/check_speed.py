@@ -360,7 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.profile and not args.no_edges:
         print("## large inputs (each alone in its context, no cache; target < 1 s)\n")
         print(table(bench_edges(args.runs), None) + "\n")
-    all_rows: list[Row] = []
+    judged: list[tuple[str, list[Row]]] = []
     for corpus in corpora:
         mirror = find_mirror(corpus["repository"], args.mirrors)
         if mirror is None:
@@ -379,11 +379,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows = bench_corpus(corpus, tree, args.runs)
             baseline = next((r for r in rows if r.name.startswith("grimp.build_graph cold")), None)
             print(table(rows, baseline) + "\n")
-            if baseline is not None:
-                all_rows = rows  # the targets are judged on a corpus grimp can build
-    if all_rows or platform_rows:
-        print("## targets (ratios from this run)\n")
-        print(targets(all_rows, platform_rows))
+            if baseline is not None:  # the targets are judged on each corpus grimp can build
+                judged.append((corpus["name"], rows))
+    for name, rows in judged:
+        print(f"## targets on {name} (ratios from this run)\n")
+        print(targets(rows, []) + "\n")
+    if platform_rows:
+        print("## target on the example platform\n")
+        print(targets([], platform_rows))
     return 0
 
 
