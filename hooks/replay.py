@@ -12,18 +12,21 @@ recorded, and the import resolver reports the directories it probes outside that
 
 What the record keeps:
 - per file read: (size, mtime_ns, ctime_ns, inode) and a BLAKE2 hash of its bytes;
-- per directory listed: the same stat and a hash of its sorted entry names;
+- per directory listed: the same stat and its sorted entry names;
 - per Python file scanned: the stat and a hash of its scan (imports, lines, suppressions);
-- the hash of `git ls-files` (which Dockerfiles are repository content).
+- a hash of the Dockerfiles `git ls-files` lists (which ones are repository content).
 
 A later run stats each of them. ctime changes with every write and every utime, so an edit that
 keeps size and mtime_ns is still seen without reading anything. Where a stat differs the content
 decides, as build systems do ("early cutoff"): a file with the same bytes, a directory with the same
 names (an editor's atomic save renames over the file), a Python file with the same scan (a comment,
 a function body) leave every result as it was. A Python file whose scan changed invalidates only
-the images whose import closure holds it (the caller decides which); anything else invalidates the
-record. Hashes are taken when the record is saved, between two stats that must both equal the one
-taken when the file was read, so a file edited during the run never looks unchanged later.
+the images whose import closure holds it (the caller decides which). Given the commit's files
+(FILES), a change the caller's selection attributes by itself is *explained*: a Dockerfile's or
+.dockerignore's content, a module's scan, one of those added or removed; the caller checks what
+its selection picks and keeps the rest. Anything else invalidates the record. Hashes are taken
+when the record is saved, and kept only if the stat is still the one taken when the file was
+read, so a file edited during the run never looks unchanged later.
 """
 from __future__ import annotations
 
