@@ -10,7 +10,9 @@ alert's notifications, one Pub/Sub message's run); lookups by topic and the wait
 indexed queries, never a scan of a window of rows. Two ways to empty it:
 
 - hand-off (`waiting` + `remove`): the consumer writes a batch to a store that dedups by key
-  itself, then removes the batch; a crash in between redelivers, which the store absorbs.
+  itself, then removes the batch; a crash in between redelivers, which the store absorbs. A
+  record the consumer can never take (unreadable, or a value the store rejects) is set aside
+  with `quarantine`, as a dead letter, so that the records behind it still go.
 - delivery (`deliver`): each record is claimed with one conditional UPDATE, sent, and settled:
 
       pending -> sending (claimed) -> delivered                       (sent)
@@ -177,6 +179,18 @@ class Outbox:
         """Forget records a store now holds (the hand-off way of emptying the outbox)."""
         with self._transaction():
             self._db.executemany("DELETE FROM outbox WHERE key = ?", [(k,) for k in keys])
+
+    def quarantine(self, key: str, error: str) -> bool:
+        """Set a waiting record aside as a dead letter (`requeue` gives it another chance)."""
+        error = error.encode("utf-8", "backslashreplace").decode("utf-8")  # storable, even quoting the bad value
+        with self._transaction():
+            cursor = self._db.execute(
+                "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?, claim = NULL, claimed_at = NULL "
+                f"WHERE key = ? AND ({_WAITING_ANY})",
+                (error, key),
+            )
+        log.warning("outbox dead letter", extra={"key": key, "reason": error})
+        return cursor.rowcount == 1
 
     def requeue(self, key: str) -> bool:
         """Give a dead letter another chance (after fixing the token or channel)."""

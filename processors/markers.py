@@ -4,6 +4,8 @@
 outbox to the store. A store that is down leaves the records in the outbox, delivered on
 the next record, the next `flush()` or the next start-up; the store dedups by key, so a
 record delivered twice (a crash between the store write and the outbox delete) is kept once.
+A record at fault itself -- its payload unreadable, or a value the store rejects -- is set aside
+as an outbox dead letter instead (`Outbox.dead_letters`, `requeue`), and the others go on.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from predguard.outbox import Outbox
+from predguard.outbox import Entry, Outbox
 from predguard.processors.base import Outcome, ProcessorResult
 from predguard.processors.errors import describe
 from predguard.redact import redact
@@ -29,6 +31,12 @@ log = logging.getLogger(__name__)
 KIND_MARKER = "marker"
 KIND_DEAD_LETTER = "dead_letter"
 FLUSH_BATCH = 500  # records per store write while emptying the outbox
+# Failures that belong to one record, not to the store: its payload does not decode into a
+# record, or the store cannot take one of its values (text with a lone surrogate, which is not
+# UTF-8; an integer beyond 64 bits). Anything else -- locked, cannot open, disk I/O, the
+# network -- is the store being down: every record waits.
+_UNREADABLE = (ValueError, TypeError, KeyError)
+_REJECTED = (ValueError, OverflowError)
 
 
 def run_topic(processor: str, target_date: date, message_id: str | None) -> str:
@@ -183,21 +191,39 @@ class MarkerRecorder:
         delivered = 0
         with self._flush_lock:
             while pending := self.outbox.waiting(limit=FLUSH_BATCH):
-                markers = [RunMarker.from_row(json.loads(e.payload)) for e in pending if e.kind == KIND_MARKER]
-                letters = [DeadLetter.from_row(json.loads(e.payload)) for e in pending if e.kind == KIND_DEAD_LETTER]
                 try:
-                    if markers:
-                        self.store.append_markers(markers)
-                    if letters:
-                        self.store.append_dead_letters(letters)
-                except Exception as exc:  # noqa: BLE001 - any store fault: keep the records in the outbox
+                    delivered += self._hand_off(pending)
+                except Exception as exc:  # noqa: BLE001 - the store is down: keep the records in the outbox
                     self.store_errors += 1
                     log.warning("run-marker store unavailable, %d record(s) kept in the outbox: %s", self.outbox.depth(), redact(describe(exc)))
                     break
-                # A crash here redelivers these next time; the store dedups them by key.
-                self.outbox.remove([e.key for e in pending])
-                delivered += len(pending)
         return delivered
+
+    def _hand_off(self, entries: list[Entry]) -> int:
+        """Write `entries` to the store, then remove them from the outbox; how many were written.
+        A record at fault itself is quarantined and the others go on; what this raises is the store's."""
+        records: list[tuple[Entry, RunMarker | DeadLetter]] = []
+        for entry in entries:
+            try:
+                records.append((entry, _decode(entry)))
+            except _UNREADABLE as exc:
+                self.outbox.quarantine(entry.key, redact(f"unreadable {entry.kind} record: {describe(exc)}"))
+        try:
+            markers = [r for _, r in records if isinstance(r, RunMarker)]
+            letters = [r for _, r in records if isinstance(r, DeadLetter)]
+            if markers:
+                self.store.append_markers(markers)
+            if letters:
+                self.store.append_dead_letters(letters)
+        except _REJECTED as exc:
+            if len(records) > 1:  # which one: each on its own
+                return sum(self._hand_off([entry]) for entry, _ in records)
+            entry = records[0][0]
+            self.outbox.quarantine(entry.key, redact(f"the store rejects this {entry.kind}: {describe(exc)}"))
+            return 0
+        # A crash here redelivers these next time; the store dedups them by key.
+        self.outbox.remove([entry.key for entry, _ in records])
+        return len(records)
 
     def completed_run(self, processor: str, target_date: date, message_id: str) -> RunMarker | None:
         """The acknowledged run of this message, if one exists (in the outbox or the store).
@@ -206,8 +232,11 @@ class MarkerRecorder:
         keyed (MERGE) writes downstream make harmless.
         """
         for entry in self.outbox.waiting(KIND_MARKER, topic=run_topic(processor, target_date, message_id)):
-            marker = RunMarker.from_row(json.loads(entry.payload))
-            if _same_run(marker, processor, target_date, message_id):
+            try:
+                marker = _decode(entry)
+            except _UNREADABLE:
+                continue  # not a run anyone can read: the next flush sets it aside
+            if isinstance(marker, RunMarker) and _same_run(marker, processor, target_date, message_id):
                 return marker
         try:
             found = self.store.markers(target_date=target_date, processor=processor)
@@ -215,6 +244,15 @@ class MarkerRecorder:
             log.warning("cannot read run markers to check for a redelivery: %s", redact(describe(exc)))
             return None
         return next((m for m in found if _same_run(m, processor, target_date, message_id)), None)
+
+
+def _decode(entry: Entry) -> RunMarker | DeadLetter:
+    row = json.loads(entry.payload)
+    if entry.kind == KIND_MARKER:
+        return RunMarker.from_row(row)
+    if entry.kind == KIND_DEAD_LETTER:
+        return DeadLetter.from_row(row)
+    raise ValueError(f"unknown record kind {entry.kind!r}")
 
 
 def _same_run(marker: RunMarker, processor: str, target_date: date, message_id: str) -> bool:

@@ -40,6 +40,20 @@ def test_removed_records_are_gone_and_may_be_put_again(tmp_path: Path) -> None:
         assert outbox.put("marker", "k1", "{}") is True
 
 
+def test_a_quarantined_record_is_a_dead_letter_until_requeued(tmp_path: Path) -> None:
+    with Outbox(tmp_path / "o.sqlite3") as outbox:
+        outbox.put("marker", "bad", "{}")
+        outbox.put("marker", "good", "{}")
+        # The reason may quote the value the store refused (a lone surrogate): it is stored anyway.
+        assert outbox.quarantine("bad", "rejected 'caf\udce9'") is True
+        assert [e.key for e in outbox.waiting()] == ["good"] and outbox.depth() == 1
+        (dead,) = outbox.dead_letters()
+        assert (dead.key, dead.kind, dead.attempts, dead.error) == ("bad", "marker", 1, "rejected 'caf\\udce9'")
+        outbox.remove(["good"])
+        assert outbox.quarantine("good", "gone already") is False  # only a waiting record
+        assert outbox.requeue("bad") and [e.key for e in outbox.waiting()] == ["bad"]
+
+
 def test_the_topic_lookup_sees_every_waiting_record_not_a_window(tmp_path: Path) -> None:
     with Outbox(tmp_path / "o.sqlite3") as outbox:
         for i in range(1200):

@@ -127,3 +127,56 @@ def test_records_of_a_sigkilled_process_are_delivered_after_restart_none_twice(t
     # Another restart delivers nothing again.
     push_app([ListProcessor([])], store=store, outbox=outbox_file, breaker=None)
     assert [m.run_id for m in store.markers()] == stored
+
+
+# -- one bad record is set aside; the store being down is still an outage (real SQLite files) ----------
+
+# A processor failing on a file whose name is not UTF-8 (os.listdir gives it surrogate escapes):
+# its marker's error text cannot be encoded for the store, on every attempt.
+NOT_UTF8 = ValueError("cannot parse /data/caf\udce9.csv")
+
+
+def test_a_record_the_store_rejects_is_a_dead_letter_and_the_others_still_flow(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "runs.sqlite3")
+    recorder = MarkerRecorder(store, Outbox(tmp_path / "outbox.sqlite3"))
+    before = ListProcessor([{"x": 1}], recorder=recorder).run(GAME_DAY, now=NOON_ET, message_id="m-1")
+    bad = ListProcessor(extract_error=NOT_UTF8, recorder=recorder).run(GAME_DAY, now=NOON_ET, message_id="m-2")
+    after = ListProcessor([{"x": 1}], recorder=recorder).run(GAME_DAY, now=NOON_ET, message_id="m-3")
+
+    assert {m.run_id for m in store.markers()} == {before.run_id, after.run_id}
+    assert recorder.outbox.depth() == 0 and recorder.store_errors == 0  # not an outage
+    (dead,) = recorder.outbox.dead_letters()
+    assert dead.key == bad.run_id and "surrogates not allowed" in dead.error and dead.kind == KIND_MARKER
+    assert recorder.outbox.requeue(bad.run_id)  # kept: a fixed store (or a fixed record) can take it later
+
+
+def test_a_bad_record_in_a_batch_does_not_hold_the_batch(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "down" / "runs.sqlite3")  # down: the records pile up in one batch
+    recorder = MarkerRecorder(store, Outbox(tmp_path / "outbox.sqlite3"))
+    runs = [ListProcessor([{"x": 1}], recorder=recorder).run(GAME_DAY, now=NOON_ET, message_id=f"m-{i}") for i in range(3)]
+    bad = ListProcessor(extract_error=NOT_UTF8, recorder=recorder).run(GAME_DAY, now=NOON_ET, message_id="m-bad")
+    runs += [ListProcessor([{"x": 1}], recorder=recorder).run(GAME_DAY, now=NOON_ET, message_id=f"m-{i}") for i in range(3, 5)]
+    # The store being down is an outage, bad record or not: everything waits, nothing is set aside.
+    assert recorder.outbox.depth() == 6 and recorder.outbox.dead_letters() == [] and recorder.store_errors == 6
+
+    (tmp_path / "down").mkdir()  # the store comes back
+    assert recorder.flush() == 5
+    assert {m.run_id for m in store.markers()} == {r.run_id for r in runs}
+    assert [d.key for d in recorder.outbox.dead_letters()] == [bad.run_id] and recorder.outbox.depth() == 0
+
+
+def test_an_unreadable_record_is_a_dead_letter_not_a_crash(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "runs.sqlite3")
+    recorder = MarkerRecorder(store, Outbox(tmp_path / "outbox.sqlite3"))
+    topic = run_topic(ListProcessor.name, GAME_DAY, "m-1")
+    recorder.outbox.put(KIND_MARKER, "torn", '{"run_id": "torn", "processor"', topic=topic)  # not JSON
+    recorder.outbox.put(KIND_MARKER, "old", json.dumps({"run_id": "old"}), topic=topic)  # not a whole marker
+    recorder.outbox.put("unknown_kind", "odd", "{}")
+    assert recorder.completed_run(ListProcessor.name, GAME_DAY, "m-1") is None  # unreadable is no run, and no crash
+
+    good = ListProcessor([{"x": 1}], recorder=recorder).run(GAME_DAY, now=NOON_ET, message_id="m-1")
+    assert [m.run_id for m in store.markers()] == [good.run_id]
+    dead = {d.key: d.error for d in recorder.outbox.dead_letters()}
+    assert set(dead) == {"torn", "old", "odd"} and recorder.outbox.depth() == 0 and recorder.store_errors == 0
+    assert dead["torn"].startswith("unreadable marker record: JSONDecodeError")
+    assert "unknown record kind 'unknown_kind'" in dead["odd"]
