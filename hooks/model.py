@@ -10,6 +10,7 @@ Paths: `image_path` values are absolute POSIX paths inside the image ("/app/shar
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,7 +50,7 @@ class StageStep:
     run: str | None  # RUN: the command text incl. heredoc bodies (not expanded: the shell does that)
     copy: CopySource | None  # COPY/ADD
     workdir: str | None  # WORKDIR when the step runs
-    env: dict[str, str]  # ARG and ENV values the step sees (unset ARGs left out)
+    env: Mapping[str, str]  # ARG and ENV values the step sees (unset ARGs left out); read-only
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,13 @@
 COPY/ADD puts where, propagated through `FROM <stage>` and `COPY --from=<stage>`."""
 from __future__ import annotations
 
+import bisect
 import posixpath
 import re
 from collections import ChainMap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import cast
 
@@ -39,6 +41,50 @@ PLATFORM_ARGS = frozenset(
 )
 
 
+class EnvHistory:
+    """Every value each variable of one stage has had (ENV over ARG; None: `ARG X` without one),
+    numbered in order: a RUN or COPY step keeps a snapshot in O(1). Copying the environment per
+    step made a Dockerfile with thousands of ENV lines between its RUN lines quadratic."""
+
+    def __init__(self) -> None:
+        self.changes = 0
+        self.values: dict[str, list[tuple[int, str | None]]] = {}
+
+    def record(self, name: str, value: str | None) -> None:
+        self.changes += 1
+        self.values.setdefault(name, []).append((self.changes, value))
+
+    def snapshot(self) -> EnvSnapshot:
+        return EnvSnapshot(self, self.changes)
+
+
+class EnvSnapshot(Mapping[str, str]):
+    """The variables set (not None) when the snapshot was taken."""
+
+    def __init__(self, history: EnvHistory, at: int) -> None:
+        self._history, self._at = history, at
+
+    def __getitem__(self, name: str) -> str:
+        entries = self._history.values.get(name)
+        if entries:
+            index = bisect.bisect_right(entries, self._at, key=itemgetter(0))
+            if index and (value := entries[index - 1][1]) is not None:
+                return value
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in self._history.values if name in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __eq__(self, other: object) -> bool:
+        return dict(self) == dict(other) if isinstance(other, Mapping) else NotImplemented
+
+    def __repr__(self) -> str:
+        return f"EnvSnapshot({dict(self)!r})"
+
+
 @dataclass
 class Stage:
     index: int
@@ -51,6 +97,7 @@ class Stage:
     opaque: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     args: dict[str, str | None] = field(default_factory=dict)
+    history: EnvHistory = field(default_factory=lambda: EnvHistory())
     workdir: str | None = None
     entrypoint: Command | None = None
     cmd: Command | None = None
@@ -67,8 +114,14 @@ class Stage:
         self.files, self.dirs, self.opaque, self.placed_problems = {}, {"/"}, [], []
 
     def add_step(self, line: int, run: str | None = None, copy: CopySource | None = None) -> None:
-        env = {k: v for k, v in self.expansion_env().items() if v is not None}
-        self.steps.append(StageStep(line=line, run=run, copy=copy, workdir=self.workdir, env=env))
+        self.steps.append(StageStep(line=line, run=run, copy=copy, workdir=self.workdir, env=self.history.snapshot()))
+
+    def assign(self, table: dict[str, str] | dict[str, str | None], values: list[tuple[str, str]] | list[tuple[str, str | None]]) -> None:
+        """ENV (`table` is self.env) or ARG (self.args) assignments, kept in the history as the value
+        each name now expands to: ENV wins over ARG of the same name."""
+        table.update(values)  # type: ignore[arg-type]  # each table receives its own kind of values
+        for name, _ in values:
+            self.history.record(name, self.env[name] if name in self.env else self.args.get(name))
 
     @property
     def label(self) -> str:
@@ -211,7 +264,7 @@ class Builder:
                       external_base=parent.external_base if parent else image)
         if parent is not None:
             self.steps.append(lambda: _inherit_files(stage, parent))
-            stage.env = dict(parent.env)
+            stage.assign(stage.env, list(parent.env.items()))
             stage.workdir = parent.workdir
             stage.entrypoint, stage.cmd = parent.entrypoint, parent.cmd
             stage.depends_on.add(parent.index)
@@ -238,14 +291,14 @@ class Builder:
                 values.append((name, self.global_args[name]))  # `ARG X` re-declares the global default
             else:
                 values.append((name, None))
-        stage.args.update(values)
+        stage.assign(stage.args, values)
 
     def do_env(self, stage: Stage, instr: Instruction) -> None:
         env = stage.expansion_env()
         # one substitution snapshot per instruction: expand every value, then assign
         values = [(name, self.expand(stage, instr, value, env, base_vars=True, defining=name))
                   for name, value in parse_env(instr.value, self.escape)]
-        stage.env.update(values)
+        stage.assign(stage.env, values)
 
     def do_workdir(self, stage: Stage, instr: Instruction) -> None:
         path = self.expand(stage, instr, instr.value.strip(), stage.expansion_env(), base_vars=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 
 from predguard.hooks.entrypoints import shell
@@ -61,7 +61,7 @@ def expand(word: str, env: Mapping[str, str]) -> str:
     return _VARIABLE.sub(replace, word)
 
 
-def strip_prefixes(argv: list[str], env: dict[str, str]) -> list[str]:
+def strip_prefixes(argv: list[str], env: MutableMapping[str, str]) -> list[str]:
     """Drop `sudo`, `env X=1`, `X=1` prefixes; assignments on their own update `env` (the shell's variables)."""
     argv = list(argv)
     assignments: list[tuple[str, str]] = []

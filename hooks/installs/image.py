@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
-from collections.abc import Mapping, Sequence
+import re
+from collections import ChainMap
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from predguard.hooks.dockerfile.instructions import parse_flags
 from predguard.hooks.installs import commands, locks, projects
@@ -28,6 +31,12 @@ from predguard.hooks.model import Image, StageStep, StageView
 SYSTEM = "/usr/local"  # where `pip install` puts distributions for the image's interpreter
 _SYSTEM_BIN = frozenset({"/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"})
 _SITE_WORDS = ("site-packages", "dist-packages", "venv", "/.local")
+# What commands.program acts on (pip, python -m pip|venv|uv|poetry|pipenv, virtualenv, uv, poetry,
+# pipenv, conda, mamba, micromamba, apt, apt-get, apk), as a RUN line can spell it once quotes and
+# backslashes are gone; `$` because a variable may hold a tool's name.
+_MAY_INSTALL = re.compile(r"pip|venv|uv|poetry|conda|mamba|apt|apk|\$")
+_QUOTING = re.compile(r"[\"'\\]")
+_MAX_RUN_CHARS = 256 * 1024
 
 
 @dataclass
@@ -151,7 +160,14 @@ class _Stage:
 
     def _run(self, step: StageStep) -> None:
         assert step.run is not None
-        env = dict(step.env)
+        if not _MAY_INSTALL.search(_QUOTING.sub("", step.run)):
+            return  # no tool this model follows, nor a variable that could name one: skip the shell parsing
+        if len(step.run) > _MAX_RUN_CHARS:  # shlex reads ~1 MB/s: such a line is not read, and says so
+            self.state.location(SYSTEM).held.unknown.append(Unknown(
+                f"a RUN of {len(step.run):,} characters is not read for installs", f"{self.dockerfile}:{step.line}"))
+            return
+        # The RUN's own shell assignments go in the front map; ChainMap never writes to the snapshot.
+        env: ChainMap[str, str] = ChainMap({}, cast("MutableMapping[str, str]", step.env))
         cwd = step.workdir or "/"
         active = self._active_venv(env)
         where = f"{self.dockerfile}:{step.line}"

@@ -294,3 +294,12 @@ def test_system_python_packages_make_the_dependencies_unknown(tmp_path: Path) ->
     assert "grpc_tools" in view.held.modules
     [unknown] = view.held.unknown
     assert "python3-grpc-tools" in unknown.reason and unknown.where == "Dockerfile:2"
+
+
+def test_each_step_sees_the_variables_as_they_were_at_that_step(tmp_path: Path) -> None:
+    """Steps keep snapshots of the environment (O(1) each), not the stage's later values."""
+    write_tree(tmp_path, {"Dockerfile": "FROM python:3.12-slim\nARG X\nENV A=1\nRUN one\nENV A=2 B=$A\nARG X=set\nRUN two\nCOPY . .\n"})
+    image = load_image(tmp_path / "Dockerfile", tmp_path, root=tmp_path)
+    [stage] = image.stages
+    assert [dict(step.env) for step in stage.steps] == [{"A": "1"}, {"A": "2", "B": "1", "X": "set"}, {"A": "2", "B": "1", "X": "set"}]
+    assert "X" not in stage.steps[0].env and stage.steps[0].env.get("X") is None  # `ARG X` without a value is unset
