@@ -58,6 +58,7 @@ class ParsedFile:
     imports: tuple[ImportRef, ...]
     problem: ParseProblem | None  # set when the file cannot be parsed (PG104); imports is then ()
     suppressions: dict[int, frozenset[str]]  # line -> suppressed codes ("*" = every code)
+    trivial: bool = False  # nothing but comments and a docstring (an `__init__.py` that changes nothing)
 
     def suppressed(self, line: int, code: str) -> bool:
         codes = self.suppressions.get(line)
@@ -109,6 +110,7 @@ def to_json(parsed: ParsedFile) -> dict[str, Any]:
         "imports": [[r.module, r.level, list(r.names), r.line, r.column, r.optional, r.dynamic] for r in parsed.imports],
         "problem": [problem.message, problem.line, problem.column] if problem else None,
         "suppressions": {str(line): sorted(codes) for line, codes in parsed.suppressions.items()},
+        "trivial": parsed.trivial,
     }
 
 
@@ -124,9 +126,10 @@ def _from_json(path: Path, value: Any) -> ParsedFile | None:
         raw = value["problem"]
         problem = ParseProblem(str(raw[0]), int(raw[1]), int(raw[2])) if raw is not None else None
         suppressions = {int(line): frozenset(str(c) for c in codes) for line, codes in value["suppressions"].items()}
+        trivial = value["trivial"]
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
-    return ParsedFile(path, imports, problem, suppressions)
+    return ParsedFile(path, imports, problem, suppressions, trivial is True)
 
 
 def _parse(path: Path, data: bytes) -> ParsedFile:
@@ -144,9 +147,16 @@ def _parse(path: Path, data: bytes) -> ParsedFile:
         else:
             collector = _Collector(text)
             collector.visit(tree)
-            return ParsedFile(path, tuple(collector.found), None, suppressions)
+            return ParsedFile(path, tuple(collector.found), None, suppressions, _only_docstring(tree))
     assert problem is not None
     return ParsedFile(path, (), problem, suppressions)
+
+
+def _only_docstring(tree: ast.Module) -> bool:
+    body = tree.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+        body = body[1:]
+    return not body
 
 
 def _decode(data: bytes) -> tuple[str | None, ParseProblem | None]:

@@ -14,7 +14,6 @@ line that brings in the smallest missing piece.
 """
 from __future__ import annotations
 
-import ast
 import os
 import posixpath
 import sys
@@ -24,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from predguard.hooks import replay
+from predguard.hooks.python.imports import parse_file
 from predguard.hooks.model import Image, ImageFile
 
 _STDLIB = frozenset(sys.stdlib_module_names) | frozenset(sys.builtin_module_names) | {"__main__"}
@@ -384,17 +384,10 @@ def _is_dir(path: Path) -> bool:
         return False
 
 
-@lru_cache(maxsize=4096)
 def _trivial(init: Path) -> bool:
-    """An `__init__.py` with nothing but comments and a docstring (or unreadable: not ours to judge)."""
-    try:
-        tree = ast.parse(init.read_bytes())
-    except (OSError, SyntaxError, ValueError):
-        return False
-    body = tree.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
-        body = body[1:]
-    return not body
+    """An `__init__.py` with nothing but comments and a docstring (unreadable or unparsable: not
+    ours to judge). Read through the import scan, so the file has one reader (predguard.hooks.replay)."""
+    return parse_file(init).trivial
 
 
 @lru_cache(maxsize=4096)
@@ -410,4 +403,3 @@ def clear_caches() -> None:
     _is_file.cache_clear()
     _is_dir.cache_clear()
     _has_python.cache_clear()
-    _trivial.cache_clear()

@@ -114,7 +114,7 @@ def test_a_cache_written_by_another_version_is_not_used(tmp_path: Path) -> None:
     check_json(root, cache_dir)
     document = imports_file(cache_dir)
     for entry in document["entries"].values():
-        entry[3] = {"imports": [], "problem": None, "suppressions": {}}  # "imports nothing"
+        entry[3] = {"imports": [], "problem": None, "suppressions": {}, "trivial": False}  # "imports nothing"
     for version, python in ((f"{__version__}.post-other", document["python"]), (document["predguard"], "2.7")):
         (cache_dir / "imports.json").write_text(json.dumps({**document, "predguard": version, "python": python}))
         (cache_dir / "runs.json").unlink()  # else the last run's record answers without asking for a scan

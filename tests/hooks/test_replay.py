@@ -261,3 +261,15 @@ def test_a_change_outside_the_commit_drops_the_record(tree: tuple[Path, Path]) -
     assert same_as_without_cache(root, cache_dir, "shared/common.py", "requirements.txt") is None
     assert same_as_without_cache(root, cache_dir) is None  # dropped: the next full run records again
     assert same_as_without_cache(root, cache_dir) == (2, 0)
+
+
+def test_a_package_init_is_read_through_its_scan(tree: tuple[Path, Path]) -> None:
+    """Whether an __init__.py is empty decides a fix (predguard.hooks.python.resolve): that is part of
+    its scan, so a comment keeps every result and code makes its importers be checked again."""
+    root, cache_dir = tree
+    init = root / "shared/__init__.py"
+    init.write_text('"""Shared code."""\n# a comment\n')
+    assert same_as_without_cache(root, cache_dir, "shared/__init__.py") == (2, 0)
+    init.write_text("VERSION = 2\n")
+    assert same_as_without_cache(root, cache_dir, "shared/__init__.py") == (0, 2)
+    assert same_as_without_cache(root, cache_dir) == (2, 0)
