@@ -23,7 +23,7 @@ import itertools
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -77,12 +77,17 @@ def _encode_run(dockerfiles: Sequence[Path], contexts: dict[Path, _Context | _No
     """A run's outcomes as JSON values, for its record (predguard.hooks.replay)."""
     out: list[Any] = []
     for df in dockerfiles:
-        context, outcome = contexts[df], outcomes[df]
-        findings = list(outcome.findings)
-        out.append({
+        context, outcome = contexts[df], outcomes.get(df)
+        item: dict[str, Any] = {
             "dockerfile": os.fspath(df),
             "context": ({"error": str(context.error), "configured": context.configured} if isinstance(context, _NoContext)
                         else {"path": os.fspath(context.path), "reason": context.reason}),
+        }
+        out.append(item)
+        if outcome is None:
+            continue  # not checked by the runs this record describes (a commit's run checks what it selects)
+        findings = list(outcome.findings)
+        item.update({
             "report": dataclasses.asdict(outcome.report),
             "findings": [dataclasses.asdict(f) for f in findings],
             "fix_after": [[findings.index(f), line] for f, line in outcome.fix_after.items()],
@@ -110,11 +115,13 @@ def _decode_run(value: Any) -> _Saved | None:
             raw = item["context"]
             contexts[df] = (_NoContext(InputError(str(raw["error"])), bool(raw["configured"])) if "error" in raw
                             else _Context(Path(raw["path"]), str(raw["reason"]), None))
+            dockerfiles.append(df)
+            if "report" not in item:
+                continue
             findings = tuple(Finding(**tuples(f)) for f in item["findings"])
             outcomes[df] = _Outcome(DockerfileReport(**tuples(item["report"])), findings,
                                     {findings[i]: int(line) for i, line in item["fix_after"]},
                                     frozenset(map(Path, item["closure"])), bool(item["fallback"]), tuple(map(Path, item["copied"])))
-            dockerfiles.append(df)
     except (KeyError, TypeError, ValueError, IndexError):
         return None
     return dockerfiles, contexts, outcomes
@@ -210,55 +217,64 @@ def _outcomes(root: Path, config: Config, changed: Sequence[Path]) -> list[_Outc
         with _sharing():
             dockerfiles = _dockerfiles(root, config)
             contexts: dict[Path, _Context | _NoContext] = {df: _context(df, root, config) for df in dockerfiles}
-            if changed:
-                if record is not None:  # stale, and the images checked now would disagree with it
-                    replay.discard(key)
-                return _affected_outcomes(dockerfiles, contexts, changed, root, config, lambda df: _checked(df, root, config, contexts[df]))
-            outcomes = {df: _checked(df, root, config, contexts[df]) for df in dockerfiles}
-        if recorder is not None:
+            outcomes: dict[Path, _Outcome] = {}
+
+            def check(df: Path) -> _Outcome:
+                if df not in outcomes:
+                    outcomes[df] = _checked(df, root, config, contexts[df])
+                return outcomes[df]
+
+            selected = _affected_outcomes(dockerfiles, contexts, changed, root, config, check) if changed else list(map(check, dockerfiles))
+        if recorder is not None:  # after a commit, a record of the images it checked: the next commits start from it
             replay.save(key, recorder, _encode_run(dockerfiles, contexts, outcomes))
-        return list(outcomes.values())
+        return selected
     return _replayed(key, record, verdict, saved, root, config, changed)
 
 
 def _replayed(key: str, record: replay.Record, verdict: replay.Verdict, saved: _Saved, root: Path, config: Config,
               changed: Sequence[Path]) -> list[_Outcome]:
-    """The recorded outcomes, re-checking the images a changed import scan can affect and, when the
-    commit's own files explain what changed (verdict.explained), every image its FILES select."""
+    """The recorded outcomes, checking the images the record has none for when they are wanted, the
+    images a changed import scan can affect and, when the commit's own files explain what changed
+    (verdict.explained), every image its FILES select."""
     from predguard.hooks import replay
 
     dockerfiles, contexts, outcomes = saved
     checked: dict[Path, _Outcome] = {}
+    with contextlib.ExitStack() as scope:
 
-    def check(df: Path) -> _Outcome:
-        if df not in checked:
-            contexts[df] = _context(df, root, config)
-            checked[df] = _checked(df, root, config, contexts[df])
-        return checked[df]
+        def check(df: Path) -> _Outcome:
+            if df not in checked:
+                if not checked:
+                    scope.enter_context(_sharing())  # loaded only when something is checked
+                contexts[df] = _context(df, root, config)
+                checked[df] = _checked(df, root, config, contexts[df])
+            return checked[df]
 
-    rescanned = {_resolved(Path(p)) for p in verdict.rescanned}
-    with _sharing() if rescanned or verdict.explained else contextlib.nullcontext():
         if verdict.explained:  # a Dockerfile may have come or gone
+            scope.enter_context(_sharing())
             dockerfiles = _dockerfiles(root, config)
             for df in dockerfiles:
-                if df not in outcomes:
-                    check(df)
+                if df not in contexts:
+                    contexts[df] = _context(df, root, config)
+        rescanned = {_resolved(Path(p)) for p in verdict.rescanned}
         for df in dockerfiles:
-            if outcomes[df].closure & rescanned if df in outcomes else False:
+            if df in outcomes and outcomes[df].closure & rescanned:
                 check(df)  # a Python file it imports now imports something else
-        selected: list[_Outcome] | None = None
+        fresh = {*outcomes, *checked}  # their selection records are as fresh as the record just validated
         if changed:
-            # Every image's selection record is as fresh as the run record just validated.
-            pick = check if verdict.explained else (lambda df: checked.get(df) or outcomes[df])
-            selected = _affected_outcomes(dockerfiles, contexts, changed, root, config, pick, records_fresh=True)
-    outcomes = {df: checked.get(df) or outcomes[df] for df in dockerfiles}
-    log.debug("reused the last run's results: %d Dockerfiles replayed, %d checked again", len(dockerfiles) - len(checked), len(checked))
+            pick = check if verdict.explained else (lambda df: checked.get(df) or outcomes.get(df) or check(df))
+            selected = _affected_outcomes(dockerfiles, contexts, changed, root, config, pick, fresh)
+        else:
+            selected = [checked.get(df) or outcomes.get(df) or check(df) for df in dockerfiles]
+    kept = {df: found for df in dockerfiles if (found := checked.get(df) or outcomes.get(df)) is not None}
+    log.debug("reused the last run's results: %d Dockerfiles replayed, %d checked again",
+              len(kept) - len(checked), len(checked))
     recorder = replay.active()
     if (checked or verdict.explained) and recorder is not None:
-        replay.save(key, recorder, _encode_run(dockerfiles, contexts, outcomes), previous=record, verdict=verdict)
+        replay.save(key, recorder, _encode_run(dockerfiles, contexts, kept), previous=record, verdict=verdict)
     else:
         replay.refresh(key, record)
-    return selected if selected is not None else list(outcomes.values())
+    return selected
 
 
 def _rescan(path: Path) -> tuple[os.stat_result, object] | None:
@@ -308,7 +324,7 @@ def _affected_outcomes(
     root: Path,
     config: Config,
     outcome: Callable[[Path], _Outcome],
-    records_fresh: bool = False,
+    fresh: Collection[Path] = (),
 ) -> list[_Outcome]:
     """Check the Dockerfiles the changed files can affect; the others are not checked at all.
 
@@ -338,7 +354,7 @@ def _affected_outcomes(
         if not modules:
             continue
         deps = incremental.load(df)
-        if deps is not None and (records_fresh or incremental.fresh(deps, changed_names, stats)):
+        if deps is not None and (df in fresh or incremental.fresh(deps, changed_names, stats)):
             if any(incremental.affects(deps, c, context.path) for c in modules):
                 outcomes.append(outcome(df))
         elif any(_affects(c, df, context) for c in modules):

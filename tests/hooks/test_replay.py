@@ -252,14 +252,27 @@ def test_a_committed_new_dockerfile_is_checked(tmp_path: Path) -> None:
     assert same_as_without_cache(root, cache_dir) == (3, 0)
 
 
-def test_a_change_outside_the_commit_drops_the_record(tree: tuple[Path, Path]) -> None:
-    """requirements files are read for every image's fix suggestions: not the commit's to explain."""
+def test_a_change_outside_the_commit_starts_a_new_record(tree: tuple[Path, Path]) -> None:
+    """requirements files are read for every image's fix suggestions: not the commit's to explain.
+    The commit's run checks what it selects, and its record holds those images only."""
     root, cache_dir = tree
     (root / "requirements.txt").write_text("requests==2.32.0\n")
     common = root / "shared/common.py"
     common.write_text(common.read_text() + "# edited\n")
     assert same_as_without_cache(root, cache_dir, "shared/common.py", "requirements.txt") is None
-    assert same_as_without_cache(root, cache_dir) is None  # dropped: the next full run records again
+    assert same_as_without_cache(root, cache_dir) == (2, 0)
+
+
+def test_a_first_commit_starts_the_record_with_what_it_checks(tmp_path: Path) -> None:
+    """No full run yet (a fresh clone, pre-commit only): the record holds the images commits checked;
+    an image it has no result for is checked when wanted, then kept."""
+    root = two_images_sharing_a_root_context(tmp_path / "repo")
+    cache_dir = tmp_path / "cache"
+    (root / "a/Dockerfile").write_text((root / "a/Dockerfile").read_text() + "# edited\n")
+    assert same_as_without_cache(root, cache_dir, "a/Dockerfile") is None  # no record yet: a checked
+    common = root / "shared/common.py"
+    common.write_text(common.read_text() + "# edited\n")
+    assert same_as_without_cache(root, cache_dir, "shared/common.py") == (1, 1)  # a replayed, b checked
     assert same_as_without_cache(root, cache_dir) == (2, 0)
 
 
