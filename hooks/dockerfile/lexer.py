@@ -203,6 +203,9 @@ def _lex(text: str, where: str) -> Lexed:
     return Lexed(escape=escape, directives=directives, instructions=instructions, ignored_codes=pragmas)
 
 
+_KEYWORD_THEN_BLANK = re.compile(r"\s*\S+\s")
+
+
 def _keyword_first(sanitized: list[str], lines: list[str], parts: list[str], part_lines: list[int], start: int) -> int:
     """Make dockerfile-parse read BuildKit's keyword; return the line where it will start the instruction.
 
@@ -210,6 +213,8 @@ def _keyword_first(sanitized: list[str], lines: list[str], parts: list[str], par
     first physical line (`\\` alone, `COPY\\`, `FR\\` + `OM x` all give a wrong keyword). When the
     keyword does not end, followed by whitespace, on the first line, the lines before the one where
     it ends become comments (they carry nothing else) and that line starts with the whole keyword."""
+    if _KEYWORD_THEN_BLANK.match(parts[0]):
+        return start  # the common case: the keyword and a blank follow on the first line
     joined = "".join(parts)
     lead = len(joined) - len(joined.lstrip())
     keyword_end = lead + len(joined[lead:].split(None, 1)[0])

@@ -180,6 +180,8 @@ def _strip(value: str, pattern: str, *, prefix: bool, greedy: bool) -> str:
 
 def split_words(s: str, escape: str = "\\") -> list[str]:
     """Split on whitespace outside quotes, keeping quotes and escapes (BuildKit's parseWords)."""
+    if escape not in s and "'" not in s and '"' not in s:
+        return s.split()  # nothing quoted or escaped: plain whitespace splitting is the same
     words: list[str] = []
     current: list[str] = []
     quote = ""
