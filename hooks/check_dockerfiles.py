@@ -173,7 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 # this process saw may have changed since, and a look-up served from memory would be missing from
 # this run's record. A fresh process has loaded none of them.
 _PER_RUN_MEMORY = (("predguard.hooks.python.imports", "clear_cache"), ("predguard.hooks.python.resolve", "clear_caches"),
-                   ("predguard.hooks.dockerfile.context", "forget_files"), ("predguard.hooks.dockerfile.gitignore", "forget_patterns"))
+                   ("predguard.hooks.dockerfile.context", "forget_files"), ("predguard.hooks.dockerfile.gitignore", "forget_patterns"),
+                   ("predguard.hooks.installs.elsewhere", "forget_declarations"))
 
 
 @contextlib.contextmanager

@@ -24,8 +24,22 @@ class Declaration:
     text: str  # the requirement as written ("boto3==1.34.0")
 
 
+_SEEN: dict[Path, dict[str, list[Declaration]]] = {}  # per run: every image with a finding asks (forget_declarations)
+
+
+def forget_declarations() -> None:
+    """Forget the repositories read by earlier runs of this process."""
+    _SEEN.clear()
+
+
 def declarations(root: Path) -> dict[str, list[Declaration]]:
     """Normalised distribution -> the requirement files (and pyproject.toml files) of the repository that list it."""
+    if root not in _SEEN:
+        _SEEN[root] = _declarations(root)
+    return _SEEN[root]
+
+
+def _declarations(root: Path) -> dict[str, list[Declaration]]:
     found: dict[str, list[Declaration]] = {}
     count = 0
     for directory, dirs, files in os.walk(root):
