@@ -12,7 +12,7 @@ recorded, and the import resolver reports the directories it probes outside that
 
 What the record keeps:
 - per file read: (size, mtime_ns, ctime_ns, inode) and a BLAKE2 hash of its bytes;
-- per directory listed: the same stat and its sorted entry names;
+- per directory listed: the same stat and its sorted entries (name, kind, a link's target);
 - per Python file scanned: the stat and a hash of its scan (imports, lines, suppressions);
 - a hash of the Dockerfiles `git ls-files` lists (which ones are repository content).
 
@@ -56,14 +56,24 @@ def _stat(path: str) -> Sig | None:
 
 
 def _names(directory: str) -> list[str] | None:
-    """The directory's entry names, sorted (None: not a readable directory)."""
+    """The directory's entries, sorted: a name, with "/" for a directory and "->target" for a
+    symlink, so that a file turned into a directory or a re-pointed link (which nothing opens,
+    only probes) is a change too. None: not a readable directory."""
     try:
-        names = sorted(os.listdir(directory))
+        with os.scandir(directory) as entries:
+            names = [_entry(e) for e in entries if not (directory == _cache_parent and e.name == _cache_name)]
     except (OSError, ValueError):
         return None
-    if directory == _cache_parent:  # the cache directory comes and goes: not the repository's content
-        names = [n for n in names if n != _cache_name]
-    return names
+    return sorted(names)
+
+
+def _entry(entry: os.DirEntry[str]) -> str:
+    if entry.is_symlink():
+        try:
+            return f"{entry.name}->{os.readlink(entry.path)}"
+        except OSError:
+            return f"{entry.name}->?"
+    return entry.name + "/" if entry.is_dir(follow_symlinks=False) else entry.name
 
 
 _cache_parent, _cache_name = "", ""
@@ -278,7 +288,7 @@ def validate(record: Record, root: Path, rescan: Callable[[Path], tuple[os.stat_
             return _invalid(f"{path} changed")
         if names != entry[4]:
             moved = set(names).symmetric_difference(entry[4])
-            if not all(os.path.join(path, name) in around for name in moved):
+            if not all(os.path.join(path, name.rstrip("/")) in around for name in moved):
                 return _invalid(f"{path}: {', '.join(sorted(moved)[:3])} came or went")
             explained.add(path)
             continue

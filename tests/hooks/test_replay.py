@@ -286,3 +286,19 @@ def test_a_package_init_is_read_through_its_scan(tree: tuple[Path, Path]) -> Non
     init.write_text("VERSION = 2\n")
     assert same_as_without_cache(root, cache_dir, "shared/__init__.py") == (0, 2)
     assert same_as_without_cache(root, cache_dir) == (2, 0)
+
+
+def test_a_re_pointed_symlink_is_seen(tmp_path: Path) -> None:
+    """`ln -sf` replaces a link without changing its directory's names: the link's target counts."""
+    root = two_images_sharing_a_root_context(tmp_path / "repo")
+    (root / "variants").mkdir()
+    (root / "variants/full.py").write_text("import shared.only_a\n")
+    (root / "variants/empty.py").write_text("X = 1\n")
+    (root / "shared/extra.py").symlink_to("../variants/empty.py")
+    (root / "a/main.py").write_text("import shared.common\nimport shared.extra\n")
+    cache_dir = tmp_path / "cache"
+    assert same_as_without_cache(root, cache_dir) is None
+    (root / "shared/extra.py").unlink()
+    (root / "shared/extra.py").symlink_to("../variants/full.py")
+    assert same_as_without_cache(root, cache_dir) is None
+    assert same_as_without_cache(root, cache_dir) == (2, 0)
