@@ -368,25 +368,18 @@ def save(key: str, recorder: Recorder, results: Any, previous: Record | None = N
     dirs = dict(previous.dirs) if previous else {}
     scans = dict(previous.scans) if previous else {}
     git = previous.git if previous else None
-    for path in verdict.explained if verdict else ():
-        if path in dirs and path not in recorder.dirs:  # (git: the caller's discovery asked it again)
+    explained = verdict.explained if verdict else frozenset()
+    for table, recorded, digest in ((dirs, recorder.dirs, _names), (files, recorder.files, _content_digest)):
+        for path in explained & table.keys() - recorded.keys():  # (git: the caller's discovery asked it again)
             seen = _stat(path)
             if seen is None:
-                del dirs[path]
+                del table[path]
             else:
-                dirs[path] = _settled(path, seen, _names)
-        elif path in files and path not in recorder.files:
-            seen = _stat(path)
-            if seen is None:
-                del files[path]
-            else:
-                files[path] = _settled(path, seen, _content_digest)
-        elif path in scans and path not in recorder.scans:
-            del scans[path]  # deleted by the commit
-    for path, seen in recorder.dirs.items():
-        dirs[path] = _settled(path, seen, _names)
-    for path, seen in recorder.files.items():
-        files[path] = _settled(path, seen, _content_digest)
+                table[path] = _settled(path, seen, digest)
+        for path, seen in recorded.items():
+            table[path] = _settled(path, seen, digest)
+    for path in explained & scans.keys() - recorder.scans.keys():
+        del scans[path]  # deleted by the commit
     for path, (seen, value) in recorder.scans.items():
         scans[path] = [*seen, scan_digest(value)]
     if recorder.git_seen:
