@@ -226,7 +226,7 @@ def _outcomes(root: Path, config: Config, changed: Sequence[Path]) -> list[_Outc
                 return outcomes[df]
 
             selected = _affected_outcomes(dockerfiles, contexts, changed, root, config, check) if changed else list(map(check, dockerfiles))
-        if recorder is not None:  # after a commit, a record of the images it checked: the next commits start from it
+        if recorder is not None:  # a record of the images this run checked (all, without FILES): the next runs start from it
             replay.save(key, recorder, _encode_run(dockerfiles, contexts, outcomes))
         return selected
     return _replayed(key, record, verdict, saved, root, config, changed)
@@ -242,17 +242,22 @@ def _replayed(key: str, record: replay.Record, verdict: replay.Verdict, saved: _
     dockerfiles, contexts, outcomes = saved
     checked: dict[Path, _Outcome] = {}
     with contextlib.ExitStack() as scope:
+        shared: list[bool] = []
+
+        def share() -> None:  # the Dockerfile model loads only when something is modelled
+            if not shared:
+                scope.enter_context(_sharing())
+                shared.append(True)
 
         def check(df: Path) -> _Outcome:
             if df not in checked:
-                if not checked:
-                    scope.enter_context(_sharing())  # loaded only when something is checked
+                share()
                 contexts[df] = _context(df, root, config)
                 checked[df] = _checked(df, root, config, contexts[df])
             return checked[df]
 
         if verdict.explained:  # a Dockerfile may have come or gone
-            scope.enter_context(_sharing())
+            share()
             dockerfiles = _dockerfiles(root, config)
             for df in dockerfiles:
                 if df not in contexts:
