@@ -1,4 +1,5 @@
-"""A persistent cache of per-file results (import scans), so a warm run parses nothing.
+"""A persistent cache of per-file results (import scans) and of each run's record (what it read
+and concluded: predguard.hooks.replay), so a warm run parses and checks nothing.
 
 Where: `<root>/.predguard_cache/` (it holds a `.gitignore` of `*`, like ruff's and mypy's caches),
 or `--cache-dir DIR` / `$PREDGUARD_CACHE_DIR`; when the root is not writable,
@@ -6,12 +7,13 @@ or `--cache-dir DIR` / `$PREDGUARD_CACHE_DIR`; when the root is not writable,
 
 An entry is keyed by the file's path, size, mtime_ns and a BLAKE2 hash of the bytes that were
 read: the bytes are read and hashed on every lookup, so an edit that keeps size and mtime_ns is
-still seen. The file records predguard's version (with a hash of its source files' stats, so an edited
-checkout is a new version) and the Python version (ast differs between them); any other file -- corrupt, truncated, foreign, older -- is ignored (said once, at debug
-level) and replaced. Saving merges with what is on disk and replaces the file atomically
-(`os.replace` of a temporary file in the same directory), so concurrent runs never read a torn
-file; the last writer wins for an entry both wrote, and both wrote the same content's result.
-The format is JSON: loading it can never run code, whatever a repository ships in that directory.
+still seen. The file records predguard's version (with a hash of its source files' stats, so an
+edited checkout is a new version) and the Python version (ast differs between them); any other
+file -- corrupt, truncated, foreign, older -- is ignored (said once, at debug level) and
+replaced. Saving merges with what is on disk and replaces the file atomically (`os.replace` of a
+temporary file in the same directory), so concurrent runs never read a torn file; the last writer
+wins for an entry both wrote, and both wrote the same content's result. The format is JSON:
+loading it can never run code, whatever a repository ships in that directory.
 """
 from __future__ import annotations
 
