@@ -37,6 +37,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from _corpus import extract  # benchmarks/ is on sys.path when a script there runs
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 CORPORA = HERE / "check_speed.toml"
@@ -118,43 +120,6 @@ def measure(name: str, cmd: Sequence[str], cwd: Path, runs: int, *, before: Call
 
 
 # --- corpora ------------------------------------------------------------------------------------
-
-def extract(mirror: Path, commit: str, dest: Path) -> tuple[int, int]:
-    """Write the tree at `commit` into `dest` (files the mirror lacks, e.g. >4 MiB blobs, are skipped):
-    (files written, files missing)."""
-    listing = subprocess.run(["git", "--git-dir", str(mirror), "ls-tree", "-r", "-z", commit],
-                             capture_output=True, check=True).stdout
-    entries = []
-    for record in listing.split(b"\0"):
-        if record:
-            meta, path = record.split(b"\t", 1)
-            mode, kind, obj = meta.split()
-            if kind == b"blob":
-                entries.append((mode, obj, path.decode()))
-    cat = subprocess.Popen(["git", "--git-dir", str(mirror), "cat-file", "--batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    assert cat.stdin is not None and cat.stdout is not None
-    missing = 0
-    for mode, obj, path in entries:
-        cat.stdin.write(obj + b"\n")
-        cat.stdin.flush()
-        header = cat.stdout.readline()
-        if header.endswith(b" missing\n"):
-            missing += 1
-            continue
-        data = cat.stdout.read(int(header.split()[2]))
-        cat.stdout.read(1)
-        target = dest / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if mode == b"120000":
-            os.symlink(data.decode(), target)
-        else:
-            target.write_bytes(data)
-            if mode == b"100755":
-                target.chmod(0o755)
-    cat.stdin.close()
-    cat.wait()
-    return len(entries) - missing, missing
-
 
 def find_mirror(repository: str, mirrors: Path | None) -> Path | None:
     if mirrors is None:

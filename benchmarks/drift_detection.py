@@ -50,7 +50,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from predguard.monitors.detection.config import DetectionConfig  # noqa: E402
 from predguard.monitors.detection.core import detect  # noqa: E402
-from predguard.monitors.detection.rules import weeks_rule_path  # noqa: E402
 
 FloatArray = NDArray[np.float64]
 WARMUP_DAYS = 56

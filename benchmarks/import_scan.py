@@ -96,7 +96,8 @@ def main(argv: Iterable[str] | None = None) -> int:
         directory = args.directory
         if directory is None:
             sys.path.insert(0, str(HERE))
-            from check_speed import extract, find_mirror  # the same extraction as the speed benchmark
+            from _corpus import extract
+            from check_speed import find_mirror
 
             corpus = next(c for c in tomllib.loads((HERE / "check_speed.toml").read_text())["corpus"] if c["name"] == args.corpus)
             mirror = find_mirror(corpus["repository"], Path(os.environ["PREDGUARD_MIRRORS"]) if "PREDGUARD_MIRRORS" in os.environ else None)

@@ -32,6 +32,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from _corpus import extract, mirrors_directory  # benchmarks/ is on sys.path when a script there runs
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
@@ -46,36 +48,6 @@ class Result:
     false: int = 0
     unlabelled: list[str] = field(default_factory=list)
     seconds: float = 0.0
-
-
-def extract(mirror: Path, commit: str, into: Path) -> None:
-    """The tree at `commit` under `into` (ls-tree + one cat-file --batch; absent blobs skipped)."""
-    listing = subprocess.run(["git", "--git-dir", str(mirror), "ls-tree", "-r", "-z", "--full-tree", commit],
-                             check=True, capture_output=True).stdout
-    entries = []
-    for record in filter(None, listing.split(b"\0")):
-        meta, path = record.split(b"\t", 1)
-        mode, kind, sha = meta.split()
-        if kind == b"blob":
-            entries.append((mode.decode(), sha.decode(), path.decode("utf-8", "surrogateescape")))
-    batch = subprocess.run(["git", "--git-dir", str(mirror), "cat-file", "--batch"],
-                           input="".join(f"{sha}\n" for _, sha, _ in entries).encode(), check=True, capture_output=True).stdout
-    offset = 0
-    for mode, _sha, path in entries:
-        newline = batch.index(b"\n", offset)
-        header = batch[offset:newline].split()
-        offset = newline + 1
-        if header[-1] == b"missing":
-            continue
-        size = int(header[2])
-        data = batch[offset : offset + size]
-        offset += size + 1
-        target = into / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if mode == "120000":
-            target.symlink_to(data.decode("utf-8", "surrogateescape"))
-        else:
-            target.write_bytes(data)
 
 
 def key(finding: dict[str, object]) -> str:
@@ -132,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--labels", type=Path, default=HERE / "pg102-labels.toml")
     parser.add_argument("--unlabelled", action="store_true")
     args = parser.parse_args(argv)
-    mirrors = Path(os.environ.get("PREDGUARD_CORPUS_MIRRORS") or os.environ.get("PREDGUARD_MIRRORS") or ".mirror")
+    mirrors = mirrors_directory()
     labels = {(row["repo"], row["key"]): bool(row["real"])
               for row in (tomllib.loads(args.labels.read_text()).get("label", []) if args.labels.is_file() else [])}
     reasons: Counter[str] = Counter()

@@ -31,6 +31,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from _corpus import extract, mirrors_directory  # benchmarks/ is on sys.path when a script there runs
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
@@ -53,50 +55,6 @@ class RepoResult:
 
 def finding_key(finding: dict[str, object]) -> str:
     return f"{finding['dockerfile']} {finding['code']} {finding['file']}:{finding['line']} {finding.get('module') or '-'}"
-
-
-def extract(mirror: Path, commit: str, into: Path) -> int:
-    """The tree at `commit` written under `into` (what `git archive` gives, but tolerant of the
-    snapshot's absent largest blobs, which are images and data, never read by the check).
-    Returns how many blobs were absent."""
-    listing = subprocess.run(["git", "--git-dir", str(mirror), "ls-tree", "-r", "-z", "--full-tree", commit],
-                             check=True, capture_output=True).stdout
-    entries = []
-    for record in listing.split(b"\0"):
-        if not record:
-            continue
-        meta, path = record.split(b"\t", 1)
-        mode, kind, sha = meta.split()
-        if kind == b"blob":
-            entries.append((mode.decode(), sha.decode(), path.decode("utf-8", "surrogateescape")))
-    batch = subprocess.run(["git", "--git-dir", str(mirror), "cat-file", "--batch"],
-                           input="".join(f"{sha}\n" for _, sha, _ in entries).encode(), check=True, capture_output=True).stdout
-    absent = 0
-    offset = 0
-    for mode, sha, path in entries:
-        newline = batch.index(b"\n", offset)
-        header = batch[offset:newline].split()
-        offset = newline + 1
-        if header[-1] == b"missing":
-            absent += 1
-            continue
-        size = int(header[2])
-        data = batch[offset : offset + size]
-        offset += size + 1
-        target = into / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if mode == "120000":
-            target.symlink_to(data.decode("utf-8", "surrogateescape"))
-        else:
-            target.write_bytes(data)
-            if mode == "100755":
-                target.chmod(0o755)
-    # A real checkout: `.git` (some Dockerfiles COPY it) and an index that says what is tracked,
-    # borrowing the mirror's objects instead of copying them.
-    subprocess.run(["git", "init", "-q", str(into)], check=True)
-    (into / ".git" / "objects" / "info" / "alternates").write_text(str(mirror.resolve() / "objects") + "\n")
-    subprocess.run(["git", "-C", str(into), "read-tree", commit], check=True)
-    return absent
 
 
 def run_check(root: Path) -> tuple[dict[str, object], float]:
@@ -124,7 +82,7 @@ def measure(name: str, mirror: Path, commit: str, labels: dict[tuple[str, str], 
     result = RepoResult(name)
     with tempfile.TemporaryDirectory(prefix=f"corpus-{name}-") as tmp:
         root = Path(tmp)
-        extract(mirror, commit, root)
+        extract(mirror, commit, root, checkout=True)
         document, result.seconds = run_check(root)
     dockerfiles = document["dockerfiles"]
     assert isinstance(dockerfiles, list)
@@ -186,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--unlabelled", action="store_true", help="list error findings without a label")
     parser.add_argument("--all", action="store_true", help="list every finding (errors, warnings, notes)")
     args = parser.parse_args(argv)
-    mirrors = Path(os.environ.get("PREDGUARD_CORPUS_MIRRORS") or os.environ.get("PREDGUARD_MIRRORS") or ".mirror")
+    mirrors = mirrors_directory()
     corpus = tomllib.loads(args.corpus.read_text(encoding="utf-8"))["repo"]
     labels = load_labels(args.labels)
     results: list[RepoResult] = []
