@@ -9,10 +9,11 @@ and import it below.
     functions_framework  functions-framework --source
     flask                flask run, --app, $FLASK_APP
     celery               celery -A app
+    streamlit            streamlit run app.py (and its pages/)
 """
 from __future__ import annotations
 
-from predguard.hooks.entrypoints.runners import celery, flask, functions_framework, gunicorn, uvicorn  # noqa: F401  (they register)
+from predguard.hooks.entrypoints.runners import celery, flask, functions_framework, gunicorn, streamlit, uvicorn  # noqa: F401  (they register)
 from predguard.hooks.entrypoints.runners.base import REGISTRY, Run, Runner, Shell
 from predguard.hooks.entrypoints.runners.python import is_interpreter, run_python
 
